@@ -1,0 +1,61 @@
+"""One settings object for paths, tenancy, paper, models and Ray; environment overrides it.
+
+No other module reads environment variables: pass a Settings (or let Studio build one).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Folder for the project's data (the store lives under it by default).
+    data_dir: Path = Path("data")
+    #: The DuckDB file; default ``<data_dir>/store/studio.duckdb``.
+    store_path: Path | None = None
+    #: Where jobs write PDFs, reports and media.
+    out_dir: Path = Path("out")
+    tenant: str = "local"
+    project: str = "default"
+    #: "letter" or "a4".
+    paper: str = "letter"
+    #: Largest script file accepted, in MB.
+    max_script_mb: int = 64
+    #: Ray cluster address (None: a local Ray on loopback).
+    ray_address: str | None = None
+    #: YAML/TOML model profile naming which backend and model serve each task.
+    model_profile: Path | None = None
+
+    @property
+    def store(self) -> Path:
+        return self.store_path or self.data_dir / "store" / "studio.duckdb"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then ``STUDIO_*`` (and ``RAY_ADDRESS``) variables, then explicit overrides."""
+        e = os.environ if env is None else env
+        s = cls()
+        mapping = {
+            "STUDIO_DATA_DIR": ("data_dir", Path),
+            "STUDIO_STORE": ("store_path", Path),
+            "STUDIO_OUT": ("out_dir", Path),
+            "STUDIO_TENANT": ("tenant", str),
+            "STUDIO_PROJECT": ("project", str),
+            "STUDIO_PAPER": ("paper", str),
+            "STUDIO_MAX_SCRIPT_MB": ("max_script_mb", int),
+            "RAY_ADDRESS": ("ray_address", str),
+            "STUDIO_MODEL_PROFILE": ("model_profile", Path),
+        }
+        values: dict[str, object] = {}
+        for var, (name, kind) in mapping.items():
+            if e.get(var):
+                try:
+                    values[name] = kind(e[var])
+                except ValueError:
+                    raise ValueError(f"environment variable {var}={e[var]!r} is not a valid {kind.__name__}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(s, **values)
