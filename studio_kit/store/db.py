@@ -16,7 +16,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -356,7 +356,8 @@ class ProjectScope:
             try:
                 con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _sk_rows")
             finally:
-                con.unregister("_sk_rows")
+                with suppress(duckdb.Error):  # an aborted transaction refuses this; the next register replaces it
+                    con.unregister("_sk_rows")
         return frame.height
 
     def update(self, table: str, values: Mapping[str, Any], where: str = "TRUE",

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 
+import duckdb
 import pytest
 
 from studio_kit.store import Migration, ScopeError, Store, StoreError, StoreLockedError
@@ -113,7 +114,7 @@ def test_transaction_is_all_or_nothing():
             a.insert("take", [{"take_id": 2, "label": "y"}])
             raise RuntimeError("crash mid-way")
         assert a.one("SELECT count(*) FROM {take}") == (0,)
-        with pytest.raises(Exception), a.transaction():  # duplicate key fails the whole batch
+        with pytest.raises(duckdb.ConstraintException), a.transaction():  # duplicate key fails the batch
             a.insert("take", [{"take_id": 1, "label": "x"}])
             a.insert("take", [{"take_id": 1, "label": "dup"}])
         assert a.one("SELECT count(*) FROM {take}") == (0,)
