@@ -28,9 +28,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/studio demo --out $(OUT)
 
+# Unit and integration tests first; notebooks (nbval cell by cell, papermill with parameters) apart.
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/notebooks
-	$(PY) -m pytest -q -p no:cacheprovider tests/notebooks
+	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax notebooks tests/notebooks
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check studio_kit dashboards tests benchmarks

@@ -1,0 +1,109 @@
+"""The main job on the bundled sample: what `make demo` runs. It grows with every engine."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .screenplay.io import atomic_write, save_script
+from .screenplay.pagination import layout_for
+from .screenplay.pdf import render_pdf
+from .settings import Settings
+from .studio import Studio
+from .writing.reports import scene_report_html, scene_table
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = "sample/night_train.fountain"
+SAMPLE_REVISION = "sample/night_train_rev2.fountain"
+
+
+def data_path(rel: str, settings: Settings) -> Path:
+    """A bundled data file: the configured data folder first, then the repository's."""
+    for base in (settings.data_dir, PACKAGE_ROOT / "data"):
+        p = Path(base) / rel
+        if p.exists():
+            return p
+    raise FileNotFoundError(f"bundled data file {rel!r} not found under {settings.data_dir} or {PACKAGE_ROOT / 'data'}")
+
+
+@dataclass
+class DemoResult:
+    out: Path
+    store: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+
+def run_demo(out: Path, settings: Settings | None = None, script: Path | None = None, quiet: bool = False) -> DemoResult:
+    settings = settings or Settings.from_env()
+    t0 = time.perf_counter()
+    out = Path(out)
+    sp_dir = out / "screenplay"
+    sp_dir.mkdir(parents=True, exist_ok=True)
+    script = Path(script) if script else data_path(SAMPLE, settings)
+    revision = None if script != data_path(SAMPLE, settings) else data_path(SAMPLE_REVISION, settings)
+    # The demo owns its own store inside the output folder, rebuilt each run, so it is repeatable.
+    store_path = settings.store_path or out / "studio.duckdb"
+    if settings.store_path is None:
+        for f in (store_path, store_path.with_name(store_path.name + ".wal")):
+            f.unlink(missing_ok=True)
+    res = DemoResult(out=out, store=store_path)
+    project = settings.project if settings.project != "default" else "night-train"
+    with Studio.open(settings, project=project, store_path=store_path) as studio:
+        report = studio.ingest_script(script)
+        analysis = studio.analyze_file(script)
+        stem = script.stem
+        res.files["pdf"] = render_pdf(analysis.screenplay, sp_dir / f"{stem}.pdf", pagination=analysis.pagination,
+                                      scene_numbers=True)
+        a4 = studio.analyze_file(script, paper="a4")
+        res.files["pdf_a4"] = render_pdf(a4.screenplay, sp_dir / f"{stem}_a4.pdf", layout=layout_for("a4"),
+                                         pagination=a4.pagination, scene_numbers=True)
+        table = scene_table(analysis)
+        res.files["scenes_csv"] = sp_dir / "scenes.csv"
+        table.write_csv(res.files["scenes_csv"])
+        res.files["scene_report"] = atomic_write(sp_dir / "scene_report.html", scene_report_html(analysis))
+        res.files["stats"] = atomic_write(sp_dir / "statistics.json",
+                                          json.dumps(analysis.stats.to_dict(), indent=1, ensure_ascii=False))
+        res.files["fdx"] = save_script(analysis.screenplay, sp_dir / f"{stem}.fdx")
+        res.files["fountain"] = save_script(analysis.screenplay, sp_dir / f"{stem}_export.fountain")
+        res.summary = {
+            "title": analysis.screenplay.title, "pages": analysis.stats.pages, "pages_a4": a4.stats.pages,
+            "scenes": analysis.stats.scenes, "characters": len(analysis.stats.characters),
+            "script_id": report.script_id, "version": report.version,
+        }
+        if revision is not None:
+            rev = studio.ingest_script(revision, script_id=report.script_id)
+            res.files["changes"] = atomic_write(sp_dir / "changes_v2.json",
+                                                json.dumps(studio.changes(report.script_id, rev.version), indent=1))
+            res.summary["revision"] = {"version": rev.version, **rev.summary()}
+        res.summary["stored_versions"] = studio.versions(report.script_id).height
+    res.summary["seconds"] = round(time.perf_counter() - t0, 2)
+    if not quiet:
+        _print(res, analysis)
+    return res
+
+
+def _print(res: DemoResult, analysis) -> None:
+    s = res.summary
+    st = analysis.stats
+    print(f"\nstudio_kit demo: {s['title']!r}")
+    print(f"  {s['pages']} pages US Letter ({s['pages_a4']} A4), {s['scenes']} scenes, {s['characters']} characters, "
+          f"dialogue {st.dialogue_share:.0%} of printed lines")
+    top = ", ".join(f"{c.name} ({c.speeches})" for c in st.characters[:5])
+    print(f"  most speeches: {top}")
+    if "revision" in s:
+        r = s["revision"]
+        parts = ", ".join(f"{k} {v}" for k, v in r.items() if k != "version" and v)
+        print(f"  revised draft stored as version {r['version']}: {parts}")
+    print(f"\n  database:       {res.store}  (project night-train, {s['stored_versions']} versions)")
+    for label, key in [("screenplay PDF", "pdf"), ("A4 PDF", "pdf_a4"), ("scene report", "scene_report"),
+                       ("scenes CSV", "scenes_csv"), ("statistics", "stats"), ("Final Draft", "fdx"),
+                       ("Fountain export", "fountain"), ("revision diff", "changes")]:
+        if key in res.files:
+            print(f"  {label + ':':<16}{res.files[key]}")
+    print(f"\n  done in {s['seconds']} s\n")
+
+
+__all__ = ["run_demo", "DemoResult", "data_path"]

@@ -1,0 +1,1 @@
+"""Writing engine: scripts in the store, versions and (later) LLM-assisted writing, shots, boards."""

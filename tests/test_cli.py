@@ -1,0 +1,91 @@
+"""The `studio` command as a user runs it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "night_train.fountain"
+FIXTURES = ROOT / "tests" / "fixtures" / "fountain"
+
+
+def studio(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    e = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "studio_kit.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=e, timeout=300)
+
+
+def test_help_lists_commands():
+    r = studio("--help")
+    assert r.returncode == 0
+    for cmd in ("parse", "ingest", "scenes", "pdf", "export", "demo"):
+        assert cmd in r.stdout
+
+
+def test_parse_json_shape():
+    r = studio("parse", FIXTURES / "afterwriting-test.fountain", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["title_page"]["Credit"] == "written by"
+    assert {"type", "text", "line"} <= set(data["elements"][0])
+    assert len(data["scenes"]) == 11
+    s = data["scenes"][0]
+    for key in ("number", "heading", "int_ext", "location", "time_of_day", "speaking", "eighths", "eighths_exact",
+                "page_start"):
+        assert key in s
+    assert data["statistics"]["pages"] == data["pages"] >= 3
+
+
+def test_bad_file_gives_clear_error_not_traceback(tmp_path):
+    p = tmp_path / "bad.fountain"
+    p.write_bytes(b"INT. A - DAY\n\ncaf\xe9\n")
+    r = studio("parse", p)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert f"{p}:3" in r.stderr and "--encoding" in r.stderr
+
+
+def test_ingest_scenes_versions_and_one_writer(tmp_path):
+    store = tmp_path / "s.duckdb"
+    r = studio("ingest", FIXTURES / "afterwriting-test.fountain", "-p", "tests", "--store", store)
+    assert r.returncode == 0, r.stderr
+    assert "version 1" in r.stdout
+    r = studio("ingest", FIXTURES / "afterwriting-test.fountain", "-p", "tests", "--store", store)
+    assert "unchanged" in r.stdout
+    r = studio("scenes", "-p", "tests", "--store", store, "--csv")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("ordinal,number")
+    assert len(r.stdout.splitlines()) == 12
+    r = studio("versions", "-p", "tests", "--store", store)
+    assert r.returncode == 0 and "screenplay-title" in r.stdout
+
+
+def test_export_round_trip_and_pdf(tmp_path):
+    fdx = tmp_path / "s.fdx"
+    assert studio("export", FIXTURES / "nyousefi-FountainTests" / "Simple.fountain", "-o", fdx).returncode == 0
+    back = tmp_path / "back.fountain"
+    r = studio("export", fdx, "-o", back)
+    assert r.returncode == 0, r.stderr
+    assert "INT. OFFICE - MORNING" in back.read_text()
+    pdf = tmp_path / "s.pdf"
+    r = studio("pdf", FIXTURES / "Cyber_Bob_ep00001.fountain", "-o", pdf, "--paper", "a4")
+    assert r.returncode == 0, r.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="sample screenplay not yet in data/sample")
+def test_demo_writes_everything(tmp_path):
+    r = studio("demo", "--out", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    for rel in ("screenplay/night_train.pdf", "screenplay/scene_report.html", "screenplay/statistics.json",
+                "screenplay/scenes.csv", "screenplay/night_train.fdx", "studio.duckdb"):
+        assert (tmp_path / "out" / rel).exists(), rel
+    assert "database:" in r.stdout and "screenplay PDF:" in r.stdout
+    again = studio("demo", "--out", tmp_path / "out")  # idempotent
+    assert again.returncode == 0, again.stderr
