@@ -1,0 +1,65 @@
+"""Talent scheduling: every research instance read in both formats and solved to its known optimum."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from studio_kit.preproduction.talent import (
+    InstanceError,
+    TalentInstance,
+    order_cost,
+    read_instance,
+    solve_dp,
+)
+
+DATA = Path(__file__).parents[1] / "fixtures" / "talent"
+OPTIMA = json.loads((DATA / "optima.json").read_text())
+
+
+@pytest.mark.parametrize("key", sorted(OPTIMA))
+def test_exact_dp_reaches_published_optimum(key):
+    inst = read_instance(DATA / key)
+    assert (inst.scenes, inst.actors) == (OPTIMA[key]["scenes"], OPTIMA[key]["actors"])
+    sol = solve_dp(inst)
+    assert sol.optimal and sol.cost == sol.lower_bound
+    assert sol.cost == OPTIMA[key]["optimal_total_cost"]
+    assert order_cost(inst, sol.order) == sol.cost  # the order really costs what is claimed
+    assert sol.cost - inst.fixed_cost() == OPTIMA[key]["optimal_idle_cost"]
+    known = [i - 1 for i in OPTIMA[key]["order"]]
+    assert order_cost(inst, known) == sol.cost
+
+
+def test_dp_matches_brute_force_on_small_random_boards():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(25):
+        n, m = rng.randint(2, 7), rng.randint(1, 5)
+        cast = tuple(tuple(rng.randint(0, 1) for _ in range(n)) for _ in range(m))
+        inst = TalentInstance("r", cast, tuple(rng.randint(1, 9) for _ in range(m)),
+                              tuple(rng.randint(1, 3) for _ in range(n)))
+        best = min(order_cost(inst, list(p)) for p in itertools.permutations(range(n)))
+        assert solve_dp(inst).cost == best
+
+
+def test_dat_and_dzn_of_the_same_film_agree():
+    a = read_instance(DATA / "ddo" / "film103.dat")
+    b = read_instance(DATA / "minizinc-benchmarks" / "film103.dzn")
+    assert (a.cast, a.cost, a.duration) == (b.cast, b.cost, b.duration)
+
+
+def test_bad_instances_name_the_problem(tmp_path):
+    p = tmp_path / "bad.dat"
+    p.write_text("bad\n3\n2\n1 0 1 5\n0 1\n1 1 1\n")
+    with pytest.raises(InstanceError, match="actor row 2"):
+        read_instance(p)
+    q = tmp_path / "bad.dzn"
+    q.write_text("numScenes = 2;\nc = [1];\n")
+    with pytest.raises(InstanceError, match="missing ia, d"):
+        read_instance(q)
+    with pytest.raises(InstanceError, match="not found"):
+        read_instance(tmp_path / "none.dzn")
