@@ -163,14 +163,20 @@ class Scene:
         return d
 
 
-_HIDDEN_RE = re.compile(r"\[\[.*?\]\]|/\*.*?\*/", re.S)
+_NOTE_RE = re.compile(r"\[\[.*?\]\]", re.S)
+_INNER_BONEYARD_RE = re.compile(r"/\*(?:(?!/\*|\*/).)*\*/", re.S)
 
 
 def strip_notes(text: str) -> str:
-    """Remove inline ``[[notes]]`` and ``/* boneyard */`` from element text before printing."""
-    if "[[" not in text and "/*" not in text:
-        return text
-    return _HIDDEN_RE.sub("", text)
+    """Remove inline ``[[notes]]`` and (possibly nested) ``/* boneyard */`` before printing."""
+    if "[[" in text:
+        text = _NOTE_RE.sub("", text)
+    while "/*" in text:
+        stripped = _INNER_BONEYARD_RE.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    return text
 
 
 def format_eighths(eighths: int) -> str:
