@@ -63,6 +63,22 @@ class Element:
         return {k: v for k, v in d.items() if v not in (None, False, 0) or k in ("type", "text", "line")}
 
 
+def continues_speech(prev: Element, e: Element) -> bool:
+    """Does ``e`` (a parenthetical, dialogue or lyric) belong to the speech ending with ``prev``?
+
+    A blank line ends a speech in Fountain; parsed elements know their source lines, so a lyric
+    standing after a blank line stays on its own. Elements without line numbers (built in code or
+    imported from Final Draft) follow the speech, as Final Draft paragraphs do.
+    """
+    if e.type not in (ElementType.PARENTHETICAL, ElementType.DIALOGUE, ElementType.LYRICS):
+        return False
+    if e.dual != prev.dual:
+        return False
+    if not prev.line or not e.line:
+        return True
+    return e.line <= prev.line + prev.text.count("\n") + 1
+
+
 _EXT_RE = re.compile(r"\s*\(([^()]*)\)\s*$")
 
 

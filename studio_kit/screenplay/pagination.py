@@ -13,7 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .model import NON_PRINTING, Element, ElementType, Scene, Screenplay, split_cue, strip_notes
+from .model import (
+    NON_PRINTING,
+    Element,
+    ElementType,
+    Scene,
+    Screenplay,
+    continues_speech,
+    split_cue,
+    strip_notes,
+)
 
 
 @dataclass(frozen=True)
@@ -254,8 +263,7 @@ def _speech_rows(els: list[Element], start: int, end: int, L: Layout, column: st
 
 def _speech_end(els: list[Element], i: int) -> int:
     j = i + 1
-    while j < len(els) and els[j].type in (ElementType.PARENTHETICAL, ElementType.DIALOGUE, ElementType.LYRICS) \
-            and els[j].dual == els[i].dual:
+    while j < len(els) and continues_speech(els[j - 1], els[j]):
         j += 1
     return j
 
