@@ -131,9 +131,12 @@ class _Parser:
         out_lines = 0
         pos = 0
         n = len(text)
+        b = m = -2  # next "/*" and "[[" (-1: none left); found once and reused, so this stays linear
         while pos < n:
-            b = text.find("/*", pos)
-            m = text.find("[[", pos)
+            if b != -1 and b < pos:
+                b = text.find("/*", pos)
+            if m != -1 and m < pos:
+                m = text.find("[[", pos)
             if b < 0 and m < 0:
                 out.append(text[pos:])
                 break

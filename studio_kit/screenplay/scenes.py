@@ -110,37 +110,42 @@ def _next_number(scenes: list[Scene]) -> str:
     return str(int(m.group()) + 1) if m else f"{scenes[-1].number}+"
 
 
-def _cast_patterns(cast: set[str]) -> list[tuple[str, re.Pattern[str]]]:
-    pats = []
-    for name in sorted(cast):
-        if not _word_ok(name):
-            continue
-        variants = {re.escape(name), re.escape(name.title())}
-        pats.append((name, re.compile(r"(?<![\w'])(?:" + "|".join(sorted(variants)) + r")(?![\w])")))
-    return pats
+def _cast_patterns(cast: set[str]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One alternation over every cast name (CAPS and Title case), and the variant -> name map."""
+    variants: dict[str, str] = {}
+    for name in cast:
+        if _word_ok(name):
+            variants[name] = name
+            variants.setdefault(name.title(), name)
+    if not variants:
+        return None, {}
+    alt = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+    return re.compile(r"(?<![\w'])(?:" + alt + r")(?![\w])"), variants
 
 
 def _word_ok(name: str) -> bool:
     return len(name) >= 2 and any(ch.isalpha() for ch in name) and name not in {"ALL", "BOTH", "EVERYONE", "VOICE"}
 
 
-def _named_in_action(text: str, cast_patterns: list[tuple[str, re.Pattern[str]]], speaking: list[str]) -> list[str]:
+def _named_in_action(text: str, cast_patterns: tuple[re.Pattern[str] | None, dict[str, str]],
+                     speaking: list[str]) -> list[str]:
     """Characters present without lines: known cast named in action, and CAPS introductions with an age."""
-    found: list[tuple[int, str]] = []
     if not text:
         return []
-    for name, pat in cast_patterns:
-        if name in speaking:
-            continue
-        m = pat.search(text)
-        if m:
-            found.append((m.start(), name))
-    known = {n for _, n in found} | set(speaking)
-    cast_words = {w for n, _ in cast_patterns for w in n.split()}
+    pattern, variants = cast_patterns
+    found: list[tuple[int, str]] = []
+    seen = set(speaking)
+    if pattern is not None:
+        for m in pattern.finditer(text):
+            name = variants[m.group(0)]
+            if name not in seen:
+                seen.add(name)
+                found.append((m.start(), name))
+    cast_words = {w for n in variants.values() for w in n.split()}
     for m in _INTRO_RE.finditer(text):
         name = m.group(1).strip()
         # "MARA VOSS (30s)" introduces MARA, whose cues read "MARA": not a second person.
-        if name not in known and _word_ok(name) and not cast_words.intersection(name.split()):
+        if name not in seen and _word_ok(name) and not cast_words.intersection(name.split()):
             found.append((m.start(), name))
-            known.add(name)
+            seen.add(name)
     return [n for _, n in sorted(found)]
