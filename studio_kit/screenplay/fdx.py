@@ -1,277 +1,699 @@
 """Final Draft ``.fdx`` import and export.
 
-Final Draft has no paragraph types for Fountain's notes, sections, synopses or boneyard, nor a
-place for unknown title-page keys. Export keeps them so that our own import restores them:
-they are written as ``General`` paragraphs carrying a ``studio_kit`` attribute (Final Draft
-shows them as plain text and keeps unknown attributes out of the way), and the title page is
-also stored key by key in a ``<studio_kit:TitlePage>`` element that Final Draft ignores.
-Real Final Draft files (no such markers) import by paragraph type and alignment.
+Mapping (Final Draft paragraph ``Type`` <-> element):
 
-Parsing goes through defusedxml: entity expansion and external entities are refused.
+* ``Scene Heading`` (``Number`` = scene number), ``Action``, ``Character``, ``Parenthetical``,
+  ``Dialogue``, ``Transition`` map one to one; ``Lyrics`` (and Final Draft's ``Singing``) <-> LYRICS.
+* ``Action`` or ``General`` with ``Alignment="Center"`` <-> CENTERED.
+* ``Shot``, ``General``, ``Cast List`` and unknown types import as ACTION: a shot is a camera
+  direction inside a scene, and reading it as a heading would split scenes on the stripboard.
+* ``New Act`` imports as a SECTION (depth 1, the act's structure) followed by a CENTERED card
+  with the same text (Final Draft prints it); ``End of Act`` imports as CENTERED.
+* ``<DualDialogue>`` (inside a ``<Paragraph>`` or directly in ``<Content>``): the speech up to
+  the second ``Character`` is ``dual="left"``, the rest ``dual="right"``.
+* PAGE_BREAK <-> ``StartsNewPage="Yes"`` on the next paragraph (an empty Action paragraph
+  carries it when nothing printable follows or a note sits between break and paragraph).
+* Text runs: ``<Text Style="Bold+Italic+Underline">`` <-> ``**``, ``*``, ``***``, ``_`` emphasis.
+  The runs are written only when turning them back into markers gives the element text back
+  exactly; otherwise the text goes out as one plain run with its markers visible.
+* A scene's ``SceneProperties/Summary`` (Final Draft's index-card summary) imports as SYNOPSIS.
+
+Notes, sections, synopses and boneyard are exported as Final Draft script notes
+(``<ScriptNotes><ScriptNote>`` at the end of the document), so Final Draft shows them as notes
+and never prints them. Each carries ``StudioKitType`` (note/section/synopsis/boneyard),
+``StudioKitAfter`` (the index of the top-level paragraph it follows, -1 for the start) and, for
+sections, ``StudioKitDepth``; ``Range`` points Final Draft at the same place. Notes written by
+Final Draft itself (no StudioKit attributes) import as NOTE elements placed after the paragraph
+their ``Range`` starts in (or after their paragraph for the older in-paragraph notes).
+
+The title page is laid out as Final Draft shows one (title, credit, author and source centred a
+third of the way down, draft date and contact at the bottom). All entries, unknown keys
+included, are also stored in order in a root ``<StudioKit>`` element that Final Draft ignores;
+import uses it only when the visible title page still reads exactly as exported (so an edit
+made in Final Draft wins), and otherwise recovers Title, Credit, Author, Source, Draft date,
+Contact, Copyright and Notes from the layout. ``<StudioKit>`` also tells import that the file is
+ours: texts are taken as written, not cleaned up or upper-cased as for Final Draft's files
+(whose headings, cues and transitions are often typed in lower case and shown in capitals).
+
+Parsing goes through defusedxml: entity declarations (XML bombs) and external entities are
+refused with a :class:`ScreenplayError`, as are malformed XML and XML that is not Final Draft.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
-from xml.etree.ElementTree import Element as XElement
-from xml.etree.ElementTree import SubElement, tostring
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 
-from .errors import ScreenplayError
+from .errors import EmptyScriptError, EncodingError, ScreenplayError, ScriptTooLargeError
+from .fountain import DEFAULT_MAX_BYTES
 from .io import atomic_write
-from .model import Element, ElementType, Screenplay, TitlePage
-from .pagination import parse_emphasis
+from .model import NON_PRINTING, SPEECH, Element, ElementType, Screenplay, TitlePage
+
+__all__ = ["read_fdx", "to_fdx", "write_fdx"]
+
+_T = ElementType
+_XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="no" ?>'
+_OURS = "StudioKit"
 
 _TYPE_TO_FDX = {
-    ElementType.SCENE_HEADING: "Scene Heading",
-    ElementType.ACTION: "Action",
-    ElementType.CHARACTER: "Character",
-    ElementType.PARENTHETICAL: "Parenthetical",
-    ElementType.DIALOGUE: "Dialogue",
-    ElementType.TRANSITION: "Transition",
-    ElementType.LYRICS: "Lyrics",
+    _T.SCENE_HEADING: "Scene Heading",
+    _T.ACTION: "Action",
+    _T.CHARACTER: "Character",
+    _T.PARENTHETICAL: "Parenthetical",
+    _T.DIALOGUE: "Dialogue",
+    _T.TRANSITION: "Transition",
+    _T.LYRICS: "Lyrics",
 }
 _FDX_TO_TYPE = {
-    "scene heading": ElementType.SCENE_HEADING,
-    "action": ElementType.ACTION,
-    "general": ElementType.ACTION,
-    "character": ElementType.CHARACTER,
-    "parenthetical": ElementType.PARENTHETICAL,
-    "dialogue": ElementType.DIALOGUE,
-    "transition": ElementType.TRANSITION,
-    "lyrics": ElementType.LYRICS,
-    "shot": ElementType.SCENE_HEADING,  # a shot reads as a (forced) heading: a new beat in the board
-    "cast list": ElementType.ACTION,
-    "new act": ElementType.SECTION,
-    "end of act": ElementType.SECTION,
+    "scene heading": _T.SCENE_HEADING,
+    "action": _T.ACTION,
+    "character": _T.CHARACTER,
+    "parenthetical": _T.PARENTHETICAL,
+    "dialogue": _T.DIALOGUE,
+    "transition": _T.TRANSITION,
+    "lyrics": _T.LYRICS,
+    "singing": _T.LYRICS,
 }
-_MARK = "studio_kit"  # attribute naming the Fountain element a General paragraph carries
+_NOTE_LABEL = {_T.NOTE: "Note", _T.SECTION: "Section", _T.SYNOPSIS: "Synopsis", _T.BONEYARD: "Boneyard"}
+#: Types Final Draft's default template shows in capitals whatever was typed.
+_DEFAULT_CAPS = frozenset({"scene heading", "character", "transition", "shot"})
+
+
+# -- emphasis <-> styled runs --------------------------------------------------------------------
+
+Run = tuple[str, tuple[str, ...]]  # (text, styles in the order they were opened)
+
+_MARKS = ("***", "**", "*", "_")
+_MARK_STYLES = {"***": ("Bold", "Italic"), "**": ("Bold",), "*": ("Italic",), "_": ("Underline",)}
+_STYLE_MARK = {"Bold": "**", "Italic": "*", "Underline": "_"}
+_OPEN_ORDER = ("Underline", "Bold", "Italic")
+
+
+def _parse_runs(text: str) -> list[Run]:
+    """Fountain emphasis to runs, with the same marker rules as the PDF renderer
+    (:func:`studio_kit.screenplay.pagination.parse_emphasis`), but keeping the order styles
+    were opened in, so ``**_x_**`` and ``_**x**_`` both come back as written."""
+    runs: list[Run] = []
+    active: list[str] = []
+    stack: list[str] = []
+    buf: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and text[i + 1] in "*_\\":
+            buf.append(text[i + 1])
+            i += 2
+            continue
+        if ch in "*_":
+            mark = next(m for m in _MARKS if text.startswith(m, i))
+            closing = bool(stack) and stack[-1] == mark
+            if closing or text.find(mark, i + len(mark)) > i + len(mark):
+                if buf:
+                    runs.append(("".join(buf), tuple(active)))
+                    buf.clear()
+                if closing:
+                    stack.pop()
+                else:
+                    stack.append(mark)
+                for style in _MARK_STYLES[mark]:
+                    if style in active:
+                        active.remove(style)
+                    else:
+                        active.append(style)
+                i += len(mark)
+                continue
+        buf.append(ch)
+        i += 1
+    if buf:
+        runs.append(("".join(buf), tuple(active)))
+    return runs
+
+
+def _markup(runs: list[Run]) -> str:
+    """Styled runs to Fountain markers: styles close innermost first and reopen as needed."""
+    out: list[str] = []
+    stack: list[str] = []
+    for text, styles in runs:
+        if not text:
+            continue
+        want = [s for s in dict.fromkeys(styles) if s in _STYLE_MARK]
+        k = next((j for j, s in enumerate(stack) if s not in want), len(stack))
+        reopen = [s for s in stack[k:] if s in want]
+        for s in reversed(stack[k:]):
+            out.append(_STYLE_MARK[s])
+        del stack[k:]
+        for s in reopen + [s for s in want if s not in stack and s not in reopen]:
+            out.append(_STYLE_MARK[s])
+            stack.append(s)
+        out.append(text)
+    for s in reversed(stack):
+        out.append(_STYLE_MARK[s])
+    return "".join(out)
+
+
+def _styled(text: str) -> list[Run]:
+    """Runs for export, or one plain run when the runs would not give ``text`` back exactly."""
+    if "*" not in text and "_" not in text:
+        return [(text, ())]
+    runs = _parse_runs(text)
+    return runs if runs and _markup(runs) == text else [(text, ())]
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(s: str) -> str:
+    """Text XML 1.0 can carry (control characters dropped; CR would be normalised anyway)."""
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    return _XML_BAD.sub("", s)
+
+
+def _add_text(p: ET.Element, text: str, styled: bool = True) -> None:
+    runs = _styled(text) if styled else [(text, ())]
+    for run, styles in runs:
+        t = ET.SubElement(p, "Text")
+        if styles:
+            t.set("Style", "+".join(styles))
+        t.text = _clean(run)
 
 
 def to_fdx(screenplay: Screenplay) -> str:
-    root = XElement("FinalDraft", DocumentType="Script", Template="No", Version="5")
-    content = SubElement(root, "Content")
+    """The screenplay as a Final Draft XML document (a ``str``; write it as UTF-8)."""
+    root = ET.Element("FinalDraft", DocumentType="Script", Template="No", Version="5")
+    content = ET.SubElement(root, "Content")
+    top: list[ET.Element] = []
+    notes: list[tuple[int, Element]] = []
+    pending_break = False
+
+    def add(p: ET.Element) -> None:
+        nonlocal pending_break
+        if pending_break:
+            p.set("StartsNewPage", "Yes")
+            pending_break = False
+        content.append(p)
+        top.append(p)
+
+    def carrier() -> None:
+        p = ET.Element("Paragraph", Type="Action")
+        ET.SubElement(p, "Text")
+        add(p)
+
     els = screenplay.elements
-    page_break = False
     i, n = 0, len(els)
     while i < n:
         e = els[i]
-        if e.type is ElementType.PAGE_BREAK:
-            page_break = True
+        if e.type is _T.PAGE_BREAK:
+            if pending_break:
+                carrier()
+            pending_break = True
             i += 1
             continue
-        if e.type is ElementType.CHARACTER and e.dual == "left":
-            j = i + 1
-            while j < n and els[j].dual in ("left", "right") and els[j].type is not ElementType.PAGE_BREAK:
-                j += 1
-            wrapper = SubElement(content, "Paragraph")
-            if page_break:
-                wrapper.set("StartsNewPage", "Yes")
-                page_break = False
-            dual = SubElement(wrapper, "DualDialogue")
-            for d in els[i:j]:
-                _paragraph(dual, d)
-            i = j
+        if e.type in NON_PRINTING:
+            if pending_break:
+                carrier()
+            notes.append((len(top) - 1, e))
+            i += 1
             continue
-        p = _paragraph(content, e)
-        if page_break:
-            p.set("StartsNewPage", "Yes")
-            page_break = False
+        if e.type is _T.CHARACTER and e.dual == "left":
+            mid = _speech_end(els, i)
+            if mid < n and els[mid].type is _T.CHARACTER and els[mid].dual == "right":
+                end = _speech_end(els, mid)
+                wrapper = ET.Element("Paragraph")
+                dual = ET.SubElement(wrapper, "DualDialogue")
+                for d in els[i:end]:
+                    dual.append(_paragraph(d))
+                add(wrapper)
+                i = end
+                continue
+        add(_paragraph(e))
         i += 1
+    if pending_break:
+        carrier()
+
     if screenplay.title_page:
-        _title_page(root, screenplay.title_page)
-    xml = tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8" standalone="no" ?>\n' + xml + "\n"
+        _export_title_page(root, screenplay.title_page)
+    if notes:
+        _export_notes(root, top, notes)
+    ours = ET.SubElement(root, _OURS, Version="1")
+    for key, value in screenplay.title_page.entries:
+        ET.SubElement(ours, "TitleEntry", Key=_clean(key)).text = _clean(value)
+    ET.indent(root, space="  ")
+    return _XML_DECL + "\n" + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _paragraph(parent: XElement, e: Element) -> XElement:
-    if e.type in _TYPE_TO_FDX:
-        p = SubElement(parent, "Paragraph", Type=_TYPE_TO_FDX[e.type])
-    elif e.type is ElementType.CENTERED:
-        p = SubElement(parent, "Paragraph", Type="Action", Alignment="Center")
-    else:  # note, boneyard, section, synopsis: kept for our own round trip
-        p = SubElement(parent, "Paragraph", Type="General")
-        p.set(_MARK, e.type.value)
-        if e.depth:
-            p.set("studio_kit_depth", str(e.depth))
-    if e.scene_number:
-        p.set("Number", e.scene_number)
-    if e.forced and e.type in (ElementType.SCENE_HEADING, ElementType.TRANSITION, ElementType.ACTION,
-                               ElementType.CHARACTER):
-        p.set("studio_kit_forced", "1")
-    raw = e.type in (ElementType.NOTE, ElementType.BONEYARD) or "/*" in e.text or "[[" in e.text
-    if raw and e.type not in (ElementType.NOTE, ElementType.BONEYARD):
-        p.set("studio_kit_raw", "1")  # inline notes/boneyard: keep the Fountain text as written
-    _text_runs(p, e.text, styled=not raw)
+def _speech_end(els: list[Element], i: int) -> int:
+    """Index just past the speech whose cue is ``els[i]`` (same dual side)."""
+    side = els[i].dual
+    j = i + 1
+    while j < len(els) and els[j].type in SPEECH and els[j].type is not _T.CHARACTER and els[j].dual == side:
+        j += 1
+    return j
+
+
+def _paragraph(e: Element) -> ET.Element:
+    if e.type is _T.CENTERED:
+        p = ET.Element("Paragraph", Type="Action", Alignment="Center")
+    else:
+        p = ET.Element("Paragraph", Type=_TYPE_TO_FDX.get(e.type, "Action"))
+    if e.type is _T.SCENE_HEADING and e.scene_number:
+        p.set("Number", _clean(e.scene_number))
+    _add_text(p, e.text)
     return p
 
 
-def _text_runs(p: XElement, text: str, styled: bool = True) -> None:
-    runs = parse_emphasis(text) if styled else None
-    if not runs or (len(runs) == 1 and not (runs[0].bold or runs[0].italic or runs[0].underline)):
-        SubElement(p, "Text").text = text if not runs else runs[0].text
-        return
-    for r in runs:
-        styles = [s for s, on in (("Bold", r.bold), ("Italic", r.italic), ("Underline", r.underline)) if on]
-        t = SubElement(p, "Text")
-        if styles:
-            t.set("Style", "+".join(styles))
-        t.text = r.text
+def _paragraph_length(p: ET.Element) -> int:
+    """Characters Final Draft counts for a top-level paragraph (an embedded block counts 2)."""
+    total = 0
+    for child in p:
+        if child.tag == "Text":
+            total += len(child.text or "")
+        elif child.tag == "LineBreak":
+            total += 1
+        elif child.tag in ("DualDialogue", "OmittedScene"):
+            total += 2
+    return total
 
 
-def _title_page(root: XElement, tp: TitlePage) -> None:
-    page = SubElement(root, "TitlePage")
-    content = SubElement(page, "Content")
-    for _ in range(16):
-        SubElement(content, "Paragraph", Alignment="Center", Type="Title Page").append(XElement("Text"))
-    for key in ("title", "credit", "author", "authors", "source"):
-        value = tp.get(key)
-        if value:
-            for ln in value.split("\n"):
-                _text_runs(SubElement(content, "Paragraph", Alignment="Center", Type="Title Page"), ln)
-            SubElement(content, "Paragraph", Alignment="Center", Type="Title Page").append(XElement("Text"))
-    for key in ("draft date", "date", "contact", "copyright", "notes"):
-        value = tp.get(key)
-        if value:
-            for ln in value.split("\n"):
-                _text_runs(SubElement(content, "Paragraph", Alignment="Left", Type="Title Page"), ln)
-    keep = SubElement(root, "studio_kit.TitlePage")
-    for key, value in tp.entries:
-        SubElement(keep, "Entry", Key=key).text = value
+def _starts(top: list[ET.Element]) -> list[int]:
+    starts, pos = [], 0
+    for p in top:
+        starts.append(pos)
+        pos += _paragraph_length(p) + 1
+    return starts
+
+
+def _export_notes(root: ET.Element, top: list[ET.Element], notes: list[tuple[int, Element]]) -> None:
+    starts = _starts(top)
+    block = ET.SubElement(root, "ScriptNotes")
+    for k, (after, e) in enumerate(notes, start=1):
+        at = starts[after] + _paragraph_length(top[after]) if after >= 0 else 0
+        note = ET.SubElement(block, "ScriptNote", ID=str(k), Range=f"{at},{at}", Name=_NOTE_LABEL[e.type])
+        note.set("StudioKitType", e.type.value)
+        note.set("StudioKitAfter", str(after))
+        if e.type is _T.SECTION:
+            note.set("StudioKitDepth", str(e.depth))
+        for line in e.text.split("\n"):
+            ET.SubElement(ET.SubElement(note, "Paragraph"), "Text").text = _clean(line)
+
+
+# Title page keys by where a title page prints them (lower case); other keys are not printed.
+_TP_CENTER = (("title",), ("credit",), ("author", "authors", "written by"), ("source",))
+_TP_RIGHT = ("draft date", "date", "revision")
+_TP_LEFT = ("contact", "contact info", "copyright", "notes")
+_TP_LINES = 55  # lines on a Letter page at 6 lines per inch inside 1" margins
+
+
+def _title_layout(tp: TitlePage) -> list[tuple[str, str]]:
+    """(alignment, text) per title-page line, blank lines included, as Final Draft lays it out."""
+    def values(keys: tuple[str, ...]) -> list[str]:
+        return [v for k, v in tp.entries if k.lower() in keys and v]
+
+    top: list[tuple[str, str]] = []
+    for n, keys in enumerate(_TP_CENTER):
+        for v in values(keys):
+            if top:
+                top += [("Center", "")] * (2 if n == 3 else 1)
+            top += [("Center", line) for line in v.split("\n")]
+    bottom = [("Right", line) for v in values(_TP_RIGHT) for line in v.split("\n")]
+    left = [("Left", line) for v in values(_TP_LEFT) for line in v.split("\n")]
+    if bottom and left:
+        bottom.append(("Left", ""))
+    bottom += left
+    lines: list[tuple[str, str]] = [("Center", "")] * 18 + top
+    if bottom:
+        lines += [("Left", "")] * max(2, _TP_LINES - len(lines) - len(bottom)) + bottom
+    return lines
+
+
+def _export_title_page(root: ET.Element, tp: TitlePage) -> None:
+    content = ET.SubElement(ET.SubElement(root, "TitlePage"), "Content")
+    for align, text in _title_layout(tp):
+        p = ET.SubElement(content, "Paragraph", Alignment=align, Type="Title Page")
+        _add_text(p, text)
 
 
 def write_fdx(screenplay: Screenplay, path: str | Path) -> Path:
+    """Write ``.fdx`` atomically (temporary file, then rename), so no half-written file is left."""
     return atomic_write(path, to_fdx(screenplay))
 
 
-# -- import ----------------------------------------------------------------------------------
+# -- import ----------------------------------------------------------------------------------------
+
+
+class _LineTreeBuilder(ET.TreeBuilder):
+    """A tree builder that remembers the source line of every element (for error messages)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parser: DefusedXMLParser | None = None
+        self.lines: dict[int, int] = {}
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:  # type: ignore[override]
+        el = super().start(tag, attrs)
+        if self.parser is not None:
+            self.lines[id(el)] = self.parser.parser.CurrentLineNumber
+        return el
+
 
 def read_fdx(path_or_bytes: str | Path | bytes, source: str | None = None) -> Screenplay:
-    if isinstance(path_or_bytes, bytes):
-        data, src = path_or_bytes, source or "<fdx>"
+    """Read a Final Draft ``.fdx`` file: a path, the file's bytes, or its XML as a ``str``.
+
+    Raises :class:`ScreenplayError` (naming the file and what to do) for missing, empty,
+    oversized, unsafe, malformed or non-Final-Draft input.
+    """
+    data, src = _load(path_or_bytes, source)
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        raise EmptyScriptError("the file is empty; a Final Draft .fdx file is XML starting with <?xml", src)
+    if head.startswith(b"PK"):
+        raise EncodingError(
+            "this is a zip archive (a compressed .fdz or a .docx?), not a Final Draft .fdx file; "
+            "save it from Final Draft as .fdx",
+            src,
+        )
+    if not head.startswith(b"<"):
+        raise ScreenplayError(
+            "not XML, so not a Final Draft .fdx file; if it is a Fountain script, name it .fountain "
+            "(or read it with read_fountain)",
+            src,
+        )
+    builder = _LineTreeBuilder()
+    parser = DefusedXMLParser(target=builder)
+    builder.parser = parser
+    try:
+        parser.feed(data)
+        root = parser.close()
+    except DefusedXmlException as exc:
+        raise ScreenplayError(
+            f"refused unsafe XML ({type(exc).__name__}): the file declares entities or external "
+            "references, which Final Draft files never do (it may be an XML bomb); re-export it "
+            "from Final Draft",
+            src,
+        ) from None
+    except ET.ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise ScreenplayError(
+            f"not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc}); the file is damaged "
+            "or cut short: re-save it from Final Draft",
+            src,
+            line,
+        ) from None
+    if root.tag != "FinalDraft":
+        raise ScreenplayError(
+            f"not a Final Draft file: the XML root is <{root.tag}>, expected <FinalDraft>; "
+            "export the script from Final Draft as .fdx",
+            src,
+        )
+    return _Importer(root, src, builder.lines).run()
+
+
+def _load(path_or_bytes: str | Path | bytes, source: str | None) -> tuple[bytes, str]:
+    if isinstance(path_or_bytes, bytes | bytearray | memoryview):
+        data = bytes(path_or_bytes)
+        src = source or "<fdx>"
+    elif isinstance(path_or_bytes, str) and path_or_bytes.lstrip().startswith("<"):
+        data = path_or_bytes.encode("utf-8")
+        src = source or "<fdx>"
+        if data.lstrip().startswith(b"<?xml"):
+            # The declaration may name another encoding than the UTF-8 we just produced.
+            data = re.sub(rb"^(\s*<\?xml[^>]*?)\sencoding=(['\"])[^'\"]*\2", rb"\1", data, count=1)
     else:
         p = Path(path_or_bytes)
-        src = source or str(p)
+        src = source or str(path_or_bytes)
         try:
+            if p.is_dir():
+                raise ScreenplayError("is a folder, not a Final Draft .fdx file", src)
+            size = p.stat().st_size
+            if size > DEFAULT_MAX_BYTES:
+                raise ScriptTooLargeError(
+                    f"file is {size / 1e6:.1f} MB, over the {DEFAULT_MAX_BYTES / 1e6:.0f} MB limit for a "
+                    "screenplay; is it really a .fdx file?",
+                    src,
+                )
             data = p.read_bytes()
         except FileNotFoundError:
             raise ScreenplayError("file not found; check the path", src) from None
-    if not data.strip():
-        raise ScreenplayError("the file is empty", src)
-    try:
-        root = fromstring(data)
-    except DefusedXmlException as exc:
-        raise ScreenplayError(f"refused unsafe XML ({type(exc).__name__}): entity declarations are not allowed "
-                              "in a Final Draft file", src) from None
-    except ParseError as exc:
-        line = getattr(exc, "position", (None,))[0]
-        raise ScreenplayError(f"not well-formed XML ({exc}); re-export it from Final Draft", src, line) from None
-    if root.tag != "FinalDraft":
-        raise ScreenplayError(f"root element is <{root.tag}>, not <FinalDraft>: this is not a Final Draft .fdx file", src)
-    content = root.find("Content")
-    elements: list[Element] = []
-    if content is not None:
-        for para in content.findall("Paragraph"):
-            dual = para.find("DualDialogue")
-            if para.get("StartsNewPage") == "Yes" and elements:
-                elements.append(Element(ElementType.PAGE_BREAK, ""))
-            if dual is not None:
-                side = None
-                for inner in dual.findall("Paragraph"):
-                    e = _element(inner)
-                    if e is None:
-                        continue
-                    if e.type is ElementType.CHARACTER:
-                        side = "left" if side is None else "right"
-                    e.dual = side
-                    elements.append(e)
-                continue
-            e = _element(para)
-            if e is not None:
-                elements.append(e)
-    return Screenplay(_read_title_page(root), elements, src)
+        except OSError as exc:
+            raise ScreenplayError(f"cannot read the file ({exc.strerror})", src) from None
+    if len(data) > DEFAULT_MAX_BYTES:
+        raise ScriptTooLargeError(
+            f"{len(data) / 1e6:.1f} MB is over the {DEFAULT_MAX_BYTES / 1e6:.0f} MB limit for a screenplay",
+            src,
+        )
+    return data, src
 
 
-def _text(p: XElement) -> str:
-    parts = []
-    for t in p.findall("Text"):
-        # Literal * and _ in Final Draft text are escaped so they do not read as Fountain emphasis.
-        s = re.sub(r"([*_\\])", r"\\\1", t.text or "")
-        style = (t.get("Style") or "").lower()
-        if s.strip() and style:
-            lead, core, trail = re.match(r"^(\s*)(.*?)(\s*)$", s, re.S).groups()
-            b, i, u = "bold" in style, "italic" in style, "underline" in style
-            mark = "***" if b and i else "**" if b else "*" if i else ""
-            core = f"{mark}{core}{mark}"
-            if u:
-                core = f"_{core}_"
-            s = lead + core + trail
-        parts.append(s)
-    return "".join(parts)
+_CREDIT_RE = re.compile(
+    r"^((?:(?:an?\s+)?(?:original\s+)?(?:screenplay|story|teleplay|script|written|created|adapted)"
+    r"(?:\s*(?:&|and)\s*(?:screenplay|story|teleplay))?\s+)?by)\b:?\s*(.*)$",
+    re.I,
+)
+_SOURCE_RE = re.compile(r"^(based on|adapted from|inspired by|from the)\b", re.I)
+_DATE_RE = re.compile(
+    r"\b(draft|revis|rev\.|version)|\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|"
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d",
+    re.I,
+)
+_COPYRIGHT_RE = re.compile(r"^(©|\(c\)|copyright\b)", re.I)
 
 
-def _element(p: XElement) -> Element | None:
-    kind = p.get(_MARK)
-    raw = kind in ("note", "boneyard") or p.get("studio_kit_raw") == "1"
-    text = "".join(t.text or "" for t in p.findall("Text")) if raw else _text(p)
-    if kind:
-        try:
-            t = ElementType(kind)
-        except ValueError:
-            t = ElementType.ACTION
-        return Element(t, text, depth=int(p.get("studio_kit_depth", "0")))
-    ptype = (p.get("Type") or "Action").lower()
-    if not text.strip() and ptype != "dialogue":
-        return None
-    forced = p.get("studio_kit_forced") == "1"
-    if ptype == "action" and (p.get("Alignment") or "").lower() == "center":
-        return Element(ElementType.CENTERED, text.strip())
-    t = _FDX_TO_TYPE.get(ptype, ElementType.ACTION)
-    if t is ElementType.SECTION:
-        return Element(t, text.strip(), depth=1)
-    if ptype == "shot":
-        forced = True
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if t is not ElementType.ACTION:
-        text = text.strip()
-    return Element(t, text, scene_number=p.get("Number") if t is ElementType.SCENE_HEADING else None, forced=forced)
+class _Importer:
+    def __init__(self, root: ET.Element, source: str, lines: dict[int, int]) -> None:
+        self.root = root
+        self.source = source
+        self.lines = lines
+        self.ours_el = root.find(_OURS)
+        self.ours = self.ours_el is not None
+        self.caps = self._caps_types()
 
+    def _caps_types(self) -> frozenset[str]:
+        """Paragraph types whose text Final Draft shows in capitals (from ``ElementSettings``)."""
+        settings = self.root.findall("ElementSettings")
+        if not settings:
+            return frozenset() if self.ours else _DEFAULT_CAPS
+        caps = set()
+        for es in settings:
+            fs = es.find("FontSpec")
+            if fs is not None and "allcaps" in (fs.get("Style") or "").lower().split("+"):
+                caps.add((es.get("Type") or "").lower())
+        return frozenset(caps)
 
-def _read_title_page(root: XElement) -> TitlePage:
-    keep = root.find("studio_kit.TitlePage")
-    if keep is not None:
-        return TitlePage([(e.get("Key", ""), e.text or "") for e in keep.findall("Entry")])
-    tp = root.find("TitlePage/Content")
-    if tp is None:
-        return TitlePage()
-    centered, left = [], []
-    for p in tp.findall("Paragraph"):
-        text = _text(p).strip()
-        if not text:
-            if centered and centered[-1] != "":
-                centered.append("")
-            continue
-        (centered if (p.get("Alignment") or "").lower() == "center" else left).append(text)
-    blocks = [b for b in "\n".join(centered).split("\n\n") if b.strip()]
-    entries: list[tuple[str, str]] = []
-    if blocks:
-        entries.append(("Title", blocks.pop(0).strip()))
-    for b in blocks:
-        low = b.lower()
-        if low.startswith(("written by", "by", "screenplay by", "story by", "teleplay by")) and "\n" not in b:
-            entries.append(("Credit", b))
-        elif any(k == "Credit" for k, _ in entries) and not any(k == "Author" for k, _ in entries):
-            entries.append(("Author", b))
+    def line_of(self, el: ET.Element) -> int:
+        return self.lines.get(id(el), 0)
+
+    # -- body -------------------------------------------------------------------------------
+    def run(self) -> Screenplay:
+        content = self.root.find("Content")
+        if content is None:
+            raise EmptyScriptError(
+                "the Final Draft file has no <Content> (no script body); open it in Final Draft and save it again",
+                self.source,
+            )
+        top = [c for c in content if c.tag in ("Paragraph", "DualDialogue")]
+        notes = self._notes(top)
+        out: list[Element] = []
+        out.extend(notes.pop(-1, []))
+        for k, p in enumerate(top):
+            out.extend(self._top_level(p, bool(out)))
+            out.extend(notes.pop(k, []))
+        for k in sorted(notes):
+            out.extend(notes[k])
+        return Screenplay(title_page=self._title_page(), elements=out, source=self.source)
+
+    def _top_level(self, p: ET.Element, has_elements: bool) -> list[Element]:
+        out: list[Element] = []
+        if (p.get("StartsNewPage") or "").lower() == "yes" and (has_elements or self.ours):
+            out.append(Element(_T.PAGE_BREAK, "", self.line_of(p)))
+        dual = p if p.tag == "DualDialogue" else p.find("DualDialogue")
+        if dual is not None:
+            out.extend(self._dual(dual))
         else:
-            entries.append(("Source", b))
-    if left:
-        dates = [x for x in left if re.search(r"\d{1,4}[/.\-]\d{1,2}|draft", x, re.I)]
-        contact = [x for x in left if x not in dates]
-        if contact:
-            entries.append(("Contact", "\n".join(contact)))
-        if dates:
-            entries.append(("Draft date", "\n".join(dates)))
-    return TitlePage(entries)
+            out.extend(self._paragraph(p))
+        for note in p.findall("ScriptNote"):  # notes kept inside the paragraph (older files)
+            text = self._note_text(note).strip()
+            if text:
+                out.append(Element(_T.NOTE, text, self.line_of(note)))
+        return out
+
+    def _dual(self, block: ET.Element) -> list[Element]:
+        els = [e for p in block.findall("Paragraph") for e in self._paragraph(p)]
+        cues = [k for k, e in enumerate(els) if e.type is _T.CHARACTER]
+        if len(cues) < 2:
+            return els
+        side = "left"
+        for k, e in enumerate(els):
+            if k == cues[1]:
+                side = "right"
+            if e.type in SPEECH:
+                e.dual = side
+        return els
+
+    def _paragraph(self, p: ET.Element) -> list[Element]:
+        ptype = (p.get("Type") or "").strip().lower()
+        text = self._text(p, upper=ptype in self.caps)
+        centered = (p.get("Alignment") or "").lower() == "center"
+        line = self.line_of(p)
+        if ptype in ("new act", "end of act"):
+            text = text.strip()
+            if not text:
+                return []
+            card = Element(_T.CENTERED, text, line)
+            return [Element(_T.SECTION, text, line, depth=1), card] if ptype == "new act" else [card]
+        etype = _FDX_TO_TYPE.get(ptype, _T.ACTION)
+        if etype is _T.ACTION and centered:
+            etype = _T.CENTERED
+        if not self.ours:
+            text = _tidy(text, etype)
+        if not text and (etype is _T.ACTION or not self.ours):
+            return []  # Final Draft's empty paragraphs are blank lines, not elements
+        number = p.get("Number") if etype is _T.SCENE_HEADING else None
+        out = [Element(etype, text, line, scene_number=number or None)]
+        if etype is _T.SCENE_HEADING:
+            summary = p.find("SceneProperties/Summary")
+            if summary is not None:
+                synopsis = self._note_text(summary).strip()
+                if synopsis:
+                    out.append(Element(_T.SYNOPSIS, synopsis.replace("\n", " "), line))
+        return out
+
+    def _text(self, p: ET.Element, upper: bool = False) -> str:
+        runs: list[Run] = []
+        for child in p:
+            if child.tag == "Text":
+                styles = tuple(s for s in (child.get("Style") or "").split("+") if s)
+                text = child.text or ""
+                if upper or "AllCaps" in styles:
+                    text = text.upper()
+                runs.append((text, styles))
+            elif child.tag == "LineBreak":
+                runs.append(("\n", ()))
+        return _markup(runs).replace("\r\n", "\n").replace("\r", "\n")
+
+    # -- notes ------------------------------------------------------------------------------
+    def _note_text(self, note: ET.Element) -> str:
+        return "\n".join(self._text(p) for p in note.findall("Paragraph"))
+
+    def _notes(self, top: list[ET.Element]) -> dict[int, list[Element]]:
+        """Script notes by the top-level paragraph they follow (-1: before the first)."""
+        by_after: dict[int, list[Element]] = {}
+        block = self.root.find("ScriptNotes")
+        if block is None:
+            return by_after
+        starts = _starts(top)
+        for note in block.findall("ScriptNote"):
+            kind = note.get("StudioKitType")
+            line = self.line_of(note)
+            if kind in {t.value for t in _NOTE_LABEL}:
+                text = "\n".join("".join(t.text or "" for t in p.findall("Text")) for p in note.findall("Paragraph"))
+                depth = int(note.get("StudioKitDepth") or 0) if kind == _T.SECTION.value else 0
+                after = _int(note.get("StudioKitAfter"), len(top))
+                by_after.setdefault(after, []).append(Element(_T(kind), text, line, depth=depth))
+                continue
+            text = self._note_text(note).strip()
+            if not text:
+                continue
+            at = _int((note.get("Range") or "").split(",")[0], -1)
+            after = bisect.bisect_right(starts, at) - 1 if at >= 0 and starts else len(top)
+            by_after.setdefault(max(after, 0) if top else 0, []).append(Element(_T.NOTE, text, line))
+        return by_after
+
+    # -- title page -------------------------------------------------------------------------
+    def _title_page(self) -> TitlePage:
+        visible: list[tuple[str, str]] = []
+        tp = self.root.find("TitlePage/Content")
+        if tp is not None:
+            for p in tp.findall("Paragraph"):
+                align = (p.get("Alignment") or "Left").capitalize()
+                visible.append((align, "\n".join(ln.strip() for ln in self._text(p).split("\n")).strip()))
+        if self.ours_el is not None:
+            entries = [(e.get("Key") or "", e.text or "") for e in self.ours_el.findall("TitleEntry")]
+            printed = [x for x in _title_layout(TitlePage(entries)) if x[1]] if entries else []
+            if [x for x in visible if x[1]] == printed:
+                return TitlePage(entries)
+        return _guess_title_page(visible)
+
+
+def _int(s: str | None, default: int) -> int:
+    try:
+        return int((s or "").strip())
+    except ValueError:
+        return default
+
+
+def _tidy(text: str, etype: ElementType) -> str:
+    """Final Draft text as a Fountain writer would type it: no stray edge spaces or blank edges."""
+    lines = [ln.rstrip() for ln in text.split("\n")]
+    if etype is not _T.ACTION:
+        lines = [ln.lstrip() for ln in lines]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _guess_title_page(paras: list[tuple[str, str]]) -> TitlePage:
+    """Title page entries from a Final Draft title page's layout (no keys are stored there).
+
+    Blocks are runs of non-empty lines with the same alignment. The first centred block is the
+    title; a "written by"-style line is the credit and what follows it the author; "based on" is
+    the source; other centred text goes to Notes. Off-centre lines are the draft date when they
+    look like a date or a draft name, the copyright when they start with ©, otherwise contact.
+    """
+    blocks: list[tuple[str, list[str]]] = []
+    prev_blank = True
+    for align, text in paras:
+        if not text:
+            prev_blank = True
+            continue
+        lines = text.split("\n")
+        if prev_blank or not blocks or blocks[-1][0] != align:
+            blocks.append((align, lines))
+        else:
+            blocks[-1][1].extend(lines)
+        prev_blank = False
+    found: dict[str, list[str]] = {}
+    order = ["Title", "Credit", "Author", "Source", "Notes", "Draft date", "Contact", "Copyright"]
+    want_author = False
+    for align, lines in blocks:
+        if align != "Center":
+            for ln in lines:
+                key = "Copyright" if _COPYRIGHT_RE.match(ln) else "Draft date" if _DATE_RE.search(ln) else "Contact"
+                found.setdefault(key, []).append(ln)
+            continue
+        rest = list(lines)
+        while rest:
+            ln = rest.pop(0)
+            m = _CREDIT_RE.match(ln)
+            if m and "Credit" not in found:
+                found["Credit"] = [m.group(1)]
+                if m.group(2):
+                    found["Author"] = [m.group(2)]
+                else:
+                    want_author = True
+                continue
+            if want_author:
+                found["Author"] = [ln, *rest]
+                want_author = False
+                break
+            if "Title" not in found and "Credit" not in found:
+                found["Title"] = [ln]
+                while rest and not _CREDIT_RE.match(rest[0]):
+                    found["Title"].append(rest.pop(0))
+                continue
+            if _SOURCE_RE.match(ln) and "Source" not in found:
+                found["Source"] = [ln, *rest]
+            elif _DATE_RE.search(ln) and "Draft date" not in found and not rest:
+                found["Draft date"] = [ln]
+            else:
+                found.setdefault("Notes", []).extend([ln, *rest])
+            break
+    return TitlePage([(k, "\n".join(found[k])) for k in order if k in found])
