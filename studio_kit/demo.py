@@ -91,18 +91,19 @@ def _print(res: DemoResult, analysis) -> None:
     print(f"\nstudio_kit demo: {s['title']!r}")
     print(f"  {s['pages']} pages US Letter ({s['pages_a4']} A4), {s['scenes']} scenes, {s['characters']} characters, "
           f"dialogue {st.dialogue_share:.0%} of printed lines")
-    top = ", ".join(f"{c.name} ({c.speeches})" for c in st.characters[:5])
+    leads = sorted(st.characters, key=lambda c: -c.speeches)[:5]
+    top = ", ".join(f"{c.name} ({c.speeches})" for c in leads)
     print(f"  most speeches: {top}")
     if "revision" in s:
         r = s["revision"]
         parts = ", ".join(f"{k} {v}" for k, v in r.items() if k != "version" and v)
         print(f"  revised draft stored as version {r['version']}: {parts}")
-    print(f"\n  database:       {res.store}  (project night-train, {s['stored_versions']} versions)")
+    print(f"\n  database:         {res.store}  (project night-train, {s['stored_versions']} versions)")
     for label, key in [("screenplay PDF", "pdf"), ("A4 PDF", "pdf_a4"), ("scene report", "scene_report"),
                        ("scenes CSV", "scenes_csv"), ("statistics", "stats"), ("Final Draft", "fdx"),
                        ("Fountain export", "fountain"), ("revision diff", "changes")]:
         if key in res.files:
-            print(f"  {label + ':':<16}{res.files[key]}")
+            print(f"  {label + ':':<18}{res.files[key]}")
     print(f"\n  done in {s['seconds']} s\n")
 
 
