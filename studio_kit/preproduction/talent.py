@@ -247,3 +247,97 @@ def solve_dp(inst: TalentInstance) -> TalentSolution:
     cost = int(f[0])
     return TalentSolution(order, cost, cost, True, time.perf_counter() - t0, n, "subset-dp",
                           {"states": size})
+
+
+# -- large boards: local search for the order, a relaxation DP for the bound --------------------
+
+def _order_costs(inst: TalentInstance):
+    """A fast cost function for many orders of one instance (NumPy over actors)."""
+    cast = np.array(inst.cast, dtype=bool)  # actors x scenes
+    cost = np.array(inst.cost, dtype=np.int64)
+    dur = np.array(inst.duration, dtype=np.int64)
+    present = cast.any(axis=1)
+
+    def total(order: np.ndarray) -> int:
+        c = cast[:, order]
+        start = np.concatenate(([0], np.cumsum(dur[order])))
+        first = c.argmax(axis=1)
+        last = c.shape[1] - 1 - c[:, ::-1].argmax(axis=1)
+        span = start[last + 1] - start[first]
+        return int((cost * span)[present].sum())
+
+    return total
+
+
+def lower_bound(inst: TalentInstance, max_groups: int = 20) -> int:
+    """A proven lower bound: the exact optimum over a subset of actors (dropping actors can only
+    lower the cost of every order) plus the dropped actors' own work days, which every order pays."""
+    order = sorted(range(inst.actors), key=lambda a: -inst.cost[a] * sum(inst.cast[a]))
+    keep: list[int] = []
+    for a in order:
+        trial = keep + [a]
+        casts = {tuple(inst.cast[b][i] for b in trial) for i in range(inst.scenes)}
+        if len(casts) <= max_groups:
+            keep = trial
+    dropped = [a for a in range(inst.actors) if a not in keep]
+    sub = TalentInstance(inst.name, tuple(inst.cast[a] for a in keep), tuple(inst.cost[a] for a in keep),
+                         inst.duration)
+    fixed_dropped = sum(inst.cost[a] * sum(d for d, x in zip(inst.duration, inst.cast[a], strict=True) if x)
+                        for a in dropped)
+    return (solve_dp(sub).cost if keep else 0) + fixed_dropped
+
+
+def solve_local(inst: TalentInstance, time_limit: float = 10.0, seed: int = 0) -> TalentSolution:
+    """A good order within ``time_limit`` seconds (greedy start, then moves of one scene), with a
+    proven lower bound and the gap between them."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    total = _order_costs(inst)
+    groups = merge_identical(inst)
+    # Greedy start: shoot first the group whose cast is most expensive, then keep adding the
+    # group that shares most pay with what is already on set.
+    cast_pay = [sum(inst.cost[a] for a in inst.scene_actors(g[0])) for g in groups]
+    remaining = list(range(len(groups)))
+    seq = [max(remaining, key=lambda k: cast_pay[k])]
+    remaining.remove(seq[0])
+    on_set = set(inst.scene_actors(groups[seq[0]][0]))
+    while remaining:
+        k = max(remaining, key=lambda k: (sum(inst.cost[a] for a in inst.scene_actors(groups[k][0]) & on_set),
+                                          -cast_pay[k]))
+        seq.append(k)
+        remaining.remove(k)
+        on_set |= inst.scene_actors(groups[k][0])
+
+    def expand(s: list[int]) -> np.ndarray:
+        return np.array([i for k in s for i in groups[k]], dtype=np.int64)
+
+    best = list(seq)
+    best_cost = total(expand(best))
+    cur, cur_cost = list(best), best_cost
+    n = len(groups)
+    budget = time_limit * 0.7  # the rest is for the bound
+    moves = 0
+    while n > 1 and time.perf_counter() - t0 < budget:
+        i, j = rng.integers(0, n, size=2)
+        if i == j:
+            continue
+        cand = list(cur)
+        g = cand.pop(int(i))
+        cand.insert(int(j), g)
+        c = total(expand(cand))
+        moves += 1
+        # Accept improvements, and now and then an equal move to drift across plateaus.
+        if c < cur_cost or (c == cur_cost and rng.random() < 0.3):
+            cur, cur_cost = cand, c
+            if c < best_cost:
+                best, best_cost = list(cand), c
+    lb = max(inst.fixed_cost(), lower_bound(inst))
+    return TalentSolution(expand(best).tolist(), best_cost, lb, lb == best_cost, time.perf_counter() - t0, n,
+                          "local-search+relaxation-bound", {"moves": moves})
+
+
+def solve(inst: TalentInstance, time_limit: float = 10.0) -> TalentSolution:
+    """Proven optimum when the merged board is small enough for the DP, else a bounded search."""
+    if len(merge_identical(inst)) <= DP_MAX_SCENES:
+        return solve_dp(inst)
+    return solve_local(inst, time_limit)

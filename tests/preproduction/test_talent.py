@@ -63,3 +63,15 @@ def test_bad_instances_name_the_problem(tmp_path):
         read_instance(q)
     with pytest.raises(InstanceError, match="not found"):
         read_instance(tmp_path / "none.dzn")
+
+
+def test_lower_bound_never_exceeds_optimum_and_local_search_is_feasible():
+    from studio_kit.preproduction.talent import lower_bound, solve, solve_local
+
+    for key in ("ddo/film103.dat", "ddo/Shaw2020", "minizinc-benchmarks/MobStory.dzn"):
+        inst = read_instance(DATA / key)
+        opt = OPTIMA[key]["optimal_total_cost"]
+        assert inst.fixed_cost() <= lower_bound(inst, max_groups=12) <= opt
+        sol = solve_local(inst, time_limit=1.0)
+        assert sol.lower_bound <= opt <= sol.cost == order_cost(inst, sol.order)
+        assert solve(inst).cost == opt  # small enough for the exact DP
