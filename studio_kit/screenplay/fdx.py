@@ -49,6 +49,7 @@ from pathlib import Path
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from .emphasis import scan_emphasis
 from .errors import EmptyScriptError, EncodingError, ScreenplayError, ScriptTooLargeError
 from .fountain import DEFAULT_MAX_BYTES
 from .io import atomic_write
@@ -88,54 +89,14 @@ _DEFAULT_CAPS = frozenset({"scene heading", "character", "transition", "shot"})
 
 Run = tuple[str, tuple[str, ...]]  # (text, styles in the order they were opened)
 
-_MARKS = ("***", "**", "*", "_")
-_MARK_STYLES = {"***": ("Bold", "Italic"), "**": ("Bold",), "*": ("Italic",), "_": ("Underline",)}
 _STYLE_MARK = {"Bold": "**", "Italic": "*", "Underline": "_"}
 _OPEN_ORDER = ("Underline", "Bold", "Italic")
 
 
-def _parse_runs(text: str) -> list[Run]:
-    """Fountain emphasis to runs, with the same marker rules as the PDF renderer
-    (:func:`studio_kit.screenplay.pagination.parse_emphasis`), but keeping the order styles
-    were opened in, so ``**_x_**`` and ``_**x**_`` both come back as written."""
-    runs: list[Run] = []
-    active: list[str] = []
-    stack: list[str] = []
-    buf: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and i + 1 < n and text[i + 1] in "*_\\":
-            buf.append(text[i + 1])
-            i += 2
-            continue
-        if ch in "*_":
-            mark = next(m for m in _MARKS if text.startswith(m, i))
-            closing = bool(stack) and stack[-1] == mark
-            if closing or text.find(mark, i + len(mark)) > i + len(mark):
-                if buf:
-                    runs.append(("".join(buf), tuple(active)))
-                    buf.clear()
-                if closing:
-                    stack.pop()
-                else:
-                    stack.append(mark)
-                for style in _MARK_STYLES[mark]:
-                    if style in active:
-                        active.remove(style)
-                    else:
-                        active.append(style)
-                i += len(mark)
-                continue
-        buf.append(ch)
-        i += 1
-    if buf:
-        runs.append(("".join(buf), tuple(active)))
-    return runs
+_ESCAPE_RE = re.compile(r"[*_\\]")
 
 
-def _markup(runs: list[Run]) -> str:
-    """Styled runs to Fountain markers: styles close innermost first and reopen as needed."""
+def _write_markers(runs: list[Run], escape: bool) -> str:
     out: list[str] = []
     stack: list[str] = []
     for text, styles in runs:
@@ -150,18 +111,53 @@ def _markup(runs: list[Run]) -> str:
         for s in reopen + [s for s in want if s not in stack and s not in reopen]:
             out.append(_STYLE_MARK[s])
             stack.append(s)
-        out.append(text)
+        out.append(_ESCAPE_RE.sub(r"\\\g<0>", text) if escape else text)
     for s in reversed(stack):
         out.append(_STYLE_MARK[s])
     return "".join(out)
 
 
-def _styled(text: str) -> list[Run]:
-    """Runs for export, or one plain run when the runs would not give ``text`` back exactly."""
-    if "*" not in text and "_" not in text:
+def _canonical(runs: list[Run]) -> list[tuple[str, frozenset[str]]]:
+    """Runs compared by what they show: adjacent runs of the same styles merged, empties dropped."""
+    out: list[tuple[str, frozenset[str]]] = []
+    for text, styles in runs:
+        key = frozenset(s for s in styles if s in _STYLE_MARK)
+        if not text:
+            continue
+        if out and out[-1][1] == key:
+            out[-1] = (out[-1][0] + text, key)
+        else:
+            out.append((text, key))
+    return out
+
+
+def _markup(runs: list[Run]) -> str:
+    """Styled runs to Fountain text: styles close innermost first and reopen as needed.
+
+    Literal ``*``, ``_`` and ``\\`` are left alone when the text reads back as the same runs, and
+    escaped (``\\*``) otherwise, so Final Draft's "*not italic*" stays literal. The result always
+    reads back to the same words.
+    """
+    plain = _write_markers(runs, escape=False)
+    if not any(c in plain for c in "*_\\"):
+        return plain
+    want = _canonical(runs)
+    if _canonical(scan_emphasis(plain)) == want:
+        return plain
+    escaped = _write_markers(runs, escape=True)
+    if _canonical(scan_emphasis(escaped)) == want:
+        return escaped
+    # Styles that touch so that their markers run together ("**a***b*") cannot be written
+    # unambiguously; keep the words exactly and drop the styling.
+    return _write_markers([("".join(t for t, _ in runs), ())], escape=True)
+
+
+def _styled(text: str) -> list[Run] | None:
+    """Runs for export, or None when the runs would not give ``text`` back exactly."""
+    if "*" not in text and "_" not in text and "\\" not in text:
         return [(text, ())]
-    runs = _parse_runs(text)
-    return runs if runs and _markup(runs) == text else [(text, ())]
+    runs = scan_emphasis(text)
+    return runs if _markup(runs) == text else None
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -176,8 +172,12 @@ def _clean(s: str) -> str:
     return _XML_BAD.sub("", s)
 
 
-def _add_text(p: ET.Element, text: str, styled: bool = True) -> None:
-    runs = _styled(text) if styled else [(text, ())]
+def _add_text(p: ET.Element, text: str) -> None:
+    """Text runs for ``text``; unusual marker nesting goes out verbatim, marked ``StudioKitRaw``."""
+    runs = _styled(text)
+    if runs is None:
+        p.set("StudioKitRaw", "Yes")
+        runs = [(text, ())]
     for run, styles in runs:
         t = ET.SubElement(p, "Text")
         if styles:
@@ -356,21 +356,24 @@ class _LineTreeBuilder(ET.TreeBuilder):
         self.parser: DefusedXMLParser | None = None
         self.lines: dict[int, int] = {}
 
-    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:  # type: ignore[override]
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
         el = super().start(tag, attrs)
         if self.parser is not None:
             self.lines[id(el)] = self.parser.parser.CurrentLineNumber
         return el
 
 
-def read_fdx(path_or_bytes: str | Path | bytes, source: str | None = None) -> Screenplay:
+def read_fdx(
+    path_or_bytes: str | Path | bytes, source: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Screenplay:
     """Read a Final Draft ``.fdx`` file: a path, the file's bytes, or its XML as a ``str``.
 
     Raises :class:`ScreenplayError` (naming the file and what to do) for missing, empty,
     oversized, unsafe, malformed or non-Final-Draft input.
     """
-    data, src = _load(path_or_bytes, source)
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    data, src = _load(path_or_bytes, source, max_bytes)
+    body = data.lstrip("\ufeff \t\r\n") if isinstance(data, str) else data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = body[:2].encode("utf-8") if isinstance(body, str) else body[:2]
     if not head:
         raise EmptyScriptError("the file is empty; a Final Draft .fdx file is XML starting with <?xml", src)
     if head.startswith(b"PK"):
@@ -415,16 +418,13 @@ def read_fdx(path_or_bytes: str | Path | bytes, source: str | None = None) -> Sc
     return _Importer(root, src, builder.lines).run()
 
 
-def _load(path_or_bytes: str | Path | bytes, source: str | None) -> tuple[bytes, str]:
+def _load(path_or_bytes: str | Path | bytes, source: str | None, max_bytes: int) -> tuple[bytes | str, str]:
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         data = bytes(path_or_bytes)
         src = source or "<fdx>"
     elif isinstance(path_or_bytes, str) and path_or_bytes.lstrip().startswith("<"):
-        data = path_or_bytes.encode("utf-8")
+        data = path_or_bytes  # XML text: expat reads it as is, whatever encoding it declares
         src = source or "<fdx>"
-        if data.lstrip().startswith(b"<?xml"):
-            # The declaration may name another encoding than the UTF-8 we just produced.
-            data = re.sub(rb"^(\s*<\?xml[^>]*?)\sencoding=(['\"])[^'\"]*\2", rb"\1", data, count=1)
     else:
         p = Path(path_or_bytes)
         src = source or str(path_or_bytes)
@@ -432,9 +432,9 @@ def _load(path_or_bytes: str | Path | bytes, source: str | None) -> tuple[bytes,
             if p.is_dir():
                 raise ScreenplayError("is a folder, not a Final Draft .fdx file", src)
             size = p.stat().st_size
-            if size > DEFAULT_MAX_BYTES:
+            if size > max_bytes:
                 raise ScriptTooLargeError(
-                    f"file is {size / 1e6:.1f} MB, over the {DEFAULT_MAX_BYTES / 1e6:.0f} MB limit for a "
+                    f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a "
                     "screenplay; is it really a .fdx file?",
                     src,
                 )
@@ -443,9 +443,9 @@ def _load(path_or_bytes: str | Path | bytes, source: str | None) -> tuple[bytes,
             raise ScreenplayError("file not found; check the path", src) from None
         except OSError as exc:
             raise ScreenplayError(f"cannot read the file ({exc.strerror})", src) from None
-    if len(data) > DEFAULT_MAX_BYTES:
+    if len(data) > max_bytes:
         raise ScriptTooLargeError(
-            f"{len(data) / 1e6:.1f} MB is over the {DEFAULT_MAX_BYTES / 1e6:.0f} MB limit for a screenplay",
+            f"{len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit for a screenplay",
             src,
         )
     return data, src
@@ -456,7 +456,7 @@ _CREDIT_RE = re.compile(
     r"(?:\s*(?:&|and)\s*(?:screenplay|story|teleplay))?\s+)?by)\b:?\s*(.*)$",
     re.I,
 )
-_SOURCE_RE = re.compile(r"^(based on|adapted from|inspired by|from the)\b", re.I)
+_SOURCE_RE = re.compile(r"\b(based on|adapted from|inspired by)\b", re.I)
 _DATE_RE = re.compile(
     r"\b(draft|revis|rev\.|version)|\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|"
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d",
@@ -546,7 +546,10 @@ class _Importer:
             if not text:
                 return []
             card = Element(_T.CENTERED, text, line)
-            return [Element(_T.SECTION, text, line, depth=1), card] if ptype == "new act" else [card]
+            if ptype == "end of act":
+                return [card]
+            name = "".join(t.text or "" for t in p.findall("Text")).strip()  # a section name, unstyled
+            return [Element(_T.SECTION, name.upper() if ptype in self.caps else name, line, depth=1), card]
         etype = _FDX_TO_TYPE.get(ptype, _T.ACTION)
         if etype is _T.ACTION and centered:
             etype = _T.CENTERED
@@ -565,6 +568,8 @@ class _Importer:
         return out
 
     def _text(self, p: ET.Element, upper: bool = False) -> str:
+        if (p.get("StudioKitRaw") or "").lower() == "yes":
+            return "".join(t.text or "" for t in p.findall("Text"))
         runs: list[Run] = []
         for child in p:
             if child.tag == "Text":
@@ -601,8 +606,9 @@ class _Importer:
             if not text:
                 continue
             at = _int((note.get("Range") or "").split(",")[0], -1)
+            # After the paragraph the range starts in; unreadable ranges go to the end.
             after = bisect.bisect_right(starts, at) - 1 if at >= 0 and starts else len(top)
-            by_after.setdefault(max(after, 0) if top else 0, []).append(Element(_T.NOTE, text, line))
+            by_after.setdefault(after, []).append(Element(_T.NOTE, text, line))
         return by_after
 
     # -- title page -------------------------------------------------------------------------
@@ -637,6 +643,8 @@ def _tidy(text: str, etype: ElementType) -> str:
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
+    if etype in (_T.SCENE_HEADING, _T.CHARACTER, _T.TRANSITION):
+        return " ".join(ln for ln in lines if ln)  # one-line elements in Fountain
     return "\n".join(lines)
 
 
@@ -645,8 +653,9 @@ def _guess_title_page(paras: list[tuple[str, str]]) -> TitlePage:
 
     Blocks are runs of non-empty lines with the same alignment. The first centred block is the
     title; a "written by"-style line is the credit and what follows it the author; "based on" is
-    the source; other centred text goes to Notes. Off-centre lines are the draft date when they
-    look like a date or a draft name, the copyright when they start with ©, otherwise contact.
+    the source; other centred text goes to Notes. Off-centre lines are the copyright when they
+    start with ©, the draft date when right-aligned or looking like a date or a draft name, and
+    otherwise contact.
     """
     blocks: list[tuple[str, list[str]]] = []
     prev_blank = True
@@ -666,14 +675,20 @@ def _guess_title_page(paras: list[tuple[str, str]]) -> TitlePage:
     for align, lines in blocks:
         if align != "Center":
             for ln in lines:
-                key = "Copyright" if _COPYRIGHT_RE.match(ln) else "Draft date" if _DATE_RE.search(ln) else "Contact"
+                if _COPYRIGHT_RE.match(ln):
+                    key = "Copyright"
+                elif align == "Right" or _DATE_RE.search(ln):
+                    key = "Draft date"
+                else:
+                    key = "Contact"
                 found.setdefault(key, []).append(ln)
             continue
         rest = list(lines)
         while rest:
             ln = rest.pop(0)
             m = _CREDIT_RE.match(ln)
-            if m and "Credit" not in found:
+            title_first = "Title" not in found and "Credit" not in found and not (m and not m.group(2))
+            if m and "Credit" not in found and not title_first:
                 found["Credit"] = [m.group(1)]
                 if m.group(2):
                     found["Author"] = [m.group(2)]
@@ -684,12 +699,12 @@ def _guess_title_page(paras: list[tuple[str, str]]) -> TitlePage:
                 found["Author"] = [ln, *rest]
                 want_author = False
                 break
-            if "Title" not in found and "Credit" not in found:
+            if title_first:
                 found["Title"] = [ln]
                 while rest and not _CREDIT_RE.match(rest[0]):
                     found["Title"].append(rest.pop(0))
                 continue
-            if _SOURCE_RE.match(ln) and "Source" not in found:
+            if _SOURCE_RE.search(ln) and "Source" not in found:
                 found["Source"] = [ln, *rest]
             elif _DATE_RE.search(ln) and "Draft date" not in found and not rest:
                 found["Draft date"] = [ln]

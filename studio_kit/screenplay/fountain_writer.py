@@ -58,11 +58,15 @@ def _in_speech(prev: Element, e: Element, cue: Element) -> bool:
 
     Parentheticals and dialogue always do (alone they would read back as action); a lyric stands
     on its own when the source had a blank line before it (the elements read back the same either
-    way, the text just stays as written).
+    way, the text just stays as written) or when it follows another lyric.
     """
     if e.type not in _SPEECH_TAIL or e.dual != cue.dual:
         return False
-    return e.type is not _T.LYRICS or continues_speech(prev, e)
+    if e.type is not _T.LYRICS or prev is cue:
+        return True  # a cue needs at least one line after it
+    if prev.type is _T.LYRICS:
+        return False  # adjacent "~" lines would merge into one lyric
+    return continues_speech(prev, e)
 
 
 # -- title page ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .emphasis import scan_emphasis
 from .model import (
     NON_PRINTING,
     Element,
@@ -114,50 +115,11 @@ class Pagination:
 
 # -- emphasis and wrapping -------------------------------------------------------------------
 
-_MARKERS = ("***", "**", "*", "_")
-
-
 def parse_emphasis(text: str) -> list[Run]:
-    """Fountain emphasis to styled runs; a marker counts only if it closes later in the text."""
+    """Fountain emphasis to styled runs (see :mod:`studio_kit.screenplay.emphasis`)."""
     if "*" not in text and "_" not in text and "\\" not in text:
         return [Run(text)]
-    runs: list[Run] = []
-    bold = italic = underline = False
-    buf: list[str] = []
-    i, n = 0, len(text)
-
-    def flush() -> None:
-        if buf:
-            runs.append(Run("".join(buf), bold, italic, underline))
-            buf.clear()
-
-    open_markers: list[str] = []
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and i + 1 < n and text[i + 1] in "*_\\":
-            buf.append(text[i + 1])
-            i += 2
-            continue
-        if ch in "*_":
-            marker = next(m for m in _MARKERS if text.startswith(m, i))
-            closing = open_markers and open_markers[-1] == marker
-            if closing or text.find(marker, i + len(marker)) > i + len(marker):
-                flush()
-                if closing:
-                    open_markers.pop()
-                else:
-                    open_markers.append(marker)
-                if marker == "_":
-                    underline = not underline
-                if marker in ("***", "**"):
-                    bold = not bold
-                if marker in ("***", "*"):
-                    italic = not italic
-                i += len(marker)
-                continue
-        buf.append(ch)
-        i += 1
-    flush()
+    runs = [Run(t, "Bold" in st, "Italic" in st, "Underline" in st) for t, st in scan_emphasis(text)]
     return runs or [Run("")]
 
 
