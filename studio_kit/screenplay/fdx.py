@@ -224,13 +224,19 @@ def to_fdx(screenplay: Screenplay) -> str:
             continue
         if e.type is _T.CHARACTER and e.dual == "left":
             mid = _speech_end(els, i)
-            if mid < n and els[mid].type is _T.CHARACTER and els[mid].dual == "right":
-                end = _speech_end(els, mid)
+            right = mid
+            while right < n and els[right].type in NON_PRINTING:
+                right += 1
+            if right < n and els[right].type is _T.CHARACTER and els[right].dual == "right":
+                end = _speech_end(els, right)
                 wrapper = ET.Element("Paragraph")
                 dual = ET.SubElement(wrapper, "DualDialogue")
-                for d in els[i:end]:
+                for d in els[i:mid] + els[right:end]:
                     dual.append(_paragraph(d))
                 add(wrapper)
+                # A note written between the two speeches cannot sit inside Final Draft's dual
+                # block; it is anchored just after it.
+                notes.extend((len(top) - 1, d) for d in els[mid:right])
                 i = end
                 continue
         add(_paragraph(e))

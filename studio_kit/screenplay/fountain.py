@@ -230,11 +230,15 @@ class _Parser:
         m = _TITLE_KEY_RE.match(lines[i])
         if not m:
             return TitlePage(), i
-        key, value = m.group(1).strip(), m.group(2).strip()
+        key = m.group(1).strip()
         nxt = lines[i + 1] if i + 1 < n else ""
         continued = nxt[:1] == "\t" or nxt[:3] == "   "
-        if key.lower() not in _KNOWN_TITLE_KEYS and not value and not continued:
-            return TitlePage(), i  # e.g. "FADE IN:" opening the script
+        if key.lower() not in _KNOWN_TITLE_KEYS and not continued:
+            # An unknown first key makes a title page only with another key beside it, so that
+            # "FADE IN:" or "FADE IN: a dark room." opening a script stays script.
+            block = lines[i + 1 : next((k for k in range(i + 1, n) if not lines[k].strip()), n)]
+            if not any(_TITLE_KEY_RE.match(ln) for ln in block):
+                return TitlePage(), i
         if _HEADING_RE.match(lines[i]) or _TRANSITION_RE.match(lines[i].strip()):
             return TitlePage(), i
         entries: list[list[str]] = []
@@ -430,12 +434,15 @@ class _Parser:
     def _mark_left_speech(self) -> bool:
         """Mark the speech just before a ``^`` cue as the left side of dual dialogue."""
         out = self.elements
-        k = len(out) - 1
+        end = len(out)
+        while end > 0 and out[end - 1].type in (ElementType.NOTE, ElementType.BONEYARD):
+            end -= 1  # a note between the two speeches does not break them apart
+        k = end - 1
         while k >= 0 and out[k].type in (ElementType.DIALOGUE, ElementType.PARENTHETICAL, ElementType.LYRICS):
             k -= 1
-        if k < 0 or out[k].type is not ElementType.CHARACTER or k == len(out) - 1:
+        if k < 0 or out[k].type is not ElementType.CHARACTER or k == end - 1:
             return False
-        for e in out[k:]:
+        for e in out[k:end]:
             e.dual = "left"
         return True
 

@@ -249,10 +249,13 @@ def _blocks(sp: Screenplay, L: Layout) -> list[_Block]:
             i += 1
         elif t is ElementType.CHARACTER:
             j = _speech_end(els, i)
-            if e.dual == "left" and j < n and els[j].type is ElementType.CHARACTER and els[j].dual == "right":
-                k = _speech_end(els, j)
+            r = j
+            while r < n and els[r].type in NON_PRINTING:
+                r += 1  # notes between the two speeches of a dual exchange do not print
+            if e.dual == "left" and r < n and els[r].type is ElementType.CHARACTER and els[r].dual == "right":
+                k = _speech_end(els, r)
                 left, lm = _speech_rows(els, i, j, L, "left", L.dual_left_x)
-                right, rm = _speech_rows(els, j, k, L, "right", L.dual_right_x)
+                right, rm = _speech_rows(els, r, k, L, "right", L.dual_right_x)
                 rows = [(left[r] if r < len(left) else []) + (right[r] if r < len(right) else [])
                         for r in range(max(len(left), len(right)))]
                 blocks.append(_Block("dual", rows, i, 1, elements=lm + rm))

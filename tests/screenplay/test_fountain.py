@@ -258,3 +258,17 @@ def test_parser_terminates_with_screenplay_or_clear_error(lines):
     for e in sp.elements:
         assert isinstance(e.text, str) and e.line >= 1
     extract_scenes(sp)
+
+
+def test_unknown_single_key_line_is_script_not_title_page():
+    sp = parse_fountain("FADE IN: a dark room.\n\nINT. HOUSE - DAY\n\nQuiet.\n")
+    assert not sp.title_page and seq(sp)[0] == ("action", "FADE IN: a dark room.")
+    sp = parse_fountain("Series: Night Train\nEpisode: 3\n\nINT. A - DAY\n\nB.\n")
+    assert sp.title_page.entries == [("Series", "Night Train"), ("Episode", "3")]
+
+
+def test_note_between_dual_speeches_keeps_the_pair():
+    sp = parse_fountain("BOB\nHi.\n\n[[check line]]\n\nALICE ^\nHey.\n")
+    assert [(e.type.value, e.dual) for e in sp.elements] == [
+        ("character", "left"), ("dialogue", "left"), ("note", None), ("character", "right"), ("dialogue", "right")
+    ]

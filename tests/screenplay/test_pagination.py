@@ -145,3 +145,8 @@ def test_emphasis_and_wrapping():
     lines = wrap_runs("word " * 30, 20)
     assert all(sum(len(r.text) for r in ln) <= 20 for ln in lines)
     assert wrap_runs("x" * 50, 20)[0][0].text == "x" * 20  # a long word is broken, not lost
+
+
+def test_note_inside_dual_exchange_does_not_print():
+    pag = paginate(parse_fountain("BOB\nHi.\n\n[[check line]]\n\nALICE ^\nHey.\n"))
+    assert [[ln.text for ln in r] for r in pag.pages[0].rows] == [["BOB", "ALICE"], ["Hi.", "Hey."]]
