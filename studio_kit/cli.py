@@ -20,6 +20,7 @@ examples:
   studio scenes -p my-film                  the scene list of the latest version
   studio pdf script.fountain -o script.pdf  a paginated PDF (Courier 12, industry margins)
   studio export script.fountain -o s.fdx    convert between Fountain and Final Draft
+  studio talent film103.dzn --json          solve a talent-scheduling benchmark instance
 
 settings come from the environment: STUDIO_STORE (database file), STUDIO_DATA_DIR, STUDIO_OUT,
 STUDIO_TENANT, STUDIO_PROJECT, STUDIO_PAPER (letter/a4), RAY_ADDRESS, STUDIO_MODEL_PROFILE.
@@ -151,6 +152,26 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_talent(args: argparse.Namespace) -> int:
+    from .preproduction.talent import read_instance, solve
+
+    inst = read_instance(args.file)
+    sol = solve(inst, time_limit=args.time_limit)
+    result = {
+        "instance": inst.name, "scenes": inst.scenes, "actors": inst.actors,
+        "total_cost": sol.cost, "idle_cost": sol.cost - inst.fixed_cost(), "lower_bound": sol.lower_bound,
+        "optimal": sol.optimal, "gap": round(sol.gap, 6), "order": [i + 1 for i in sol.order],
+        "seconds": round(sol.seconds, 4), "method": sol.method, "merged_scenes": sol.merged_scenes,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        status = "proven optimal" if sol.optimal else f"gap {sol.gap:.1%} to lower bound {sol.lower_bound}"
+        print(f"{inst.name}: cost {sol.cost} ({status}), {sol.seconds:.3f} s, {sol.method}")
+        print("  order:", " ".join(map(str, result["order"])))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -221,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("snapshot", cmd_snapshot, "copy the store to a file that readers can open while you write")
     store_opts(sp)
     sp.add_argument("output", type=Path)
+
+    sp = add("talent", cmd_talent, "solve a talent-scheduling instance (.dzn or .dat) for researchers")
+    sp.add_argument("file", type=Path)
+    sp.add_argument("--time-limit", type=float, default=10.0, help="seconds for boards too big to prove (default 10)")
+    sp.add_argument("--json", action="store_true", help="print cost, lower bound, optimality, order, seconds as JSON")
 
     sp = add("demo", cmd_demo, "run the main job on the bundled sample screenplay")
     store_opts(sp)

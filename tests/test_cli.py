@@ -89,3 +89,13 @@ def test_demo_writes_everything(tmp_path):
     assert "database:" in r.stdout and "screenplay PDF:" in r.stdout
     again = studio("demo", "--out", tmp_path / "out")  # idempotent
     assert again.returncode == 0, again.stderr
+
+
+def test_talent_json_for_researchers():
+    r = studio("talent", ROOT / "tests" / "fixtures" / "talent" / "minizinc-benchmarks" / "film105.dzn", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert (out["total_cost"], out["idle_cost"], out["optimal"]) == (849, 110, True)
+    assert out["lower_bound"] == 849 and sorted(out["order"]) == list(range(1, 19))
+    bad = studio("talent", ROOT / "README.md")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
