@@ -11,7 +11,8 @@ where the actors on set while scene i shoots after the scenes S are those in i, 
 already started (in S) and not yet finished (in a scene after i). Scenes with the same cast are
 merged first (the paper's first preprocessing step; order inside a merged group is free), and
 the DP runs layer by layer over subsets with NumPy, so a 20-scene board takes well under a
-second. Larger boards go to :mod:`studio_kit.preproduction.schedule`'s bounded search.
+second. Larger boards go to :func:`solve_bounded`, the same DP over reachable subsets only, pruned
+by a local-search upper bound and a lower bound on the rest.
 """
 
 from __future__ import annotations
@@ -337,7 +338,176 @@ def solve_local(inst: TalentInstance, time_limit: float = 10.0, seed: int = 0) -
 
 
 def solve(inst: TalentInstance, time_limit: float = 10.0) -> TalentSolution:
-    """Proven optimum when the merged board is small enough for the DP, else a bounded search."""
+    """The one entry point: the array DP while 2^n states fit (proof in a second or so), past
+    that the bounded DP seeded by local search (proof, or the best order and a valid bound)."""
     if len(merge_identical(inst)) <= DP_MAX_SCENES:
         return solve_dp(inst)
-    return solve_local(inst, time_limit)
+    return solve_bounded(inst, time_limit=time_limit)
+
+
+# -- exact search past the array DP: bounded forward DP over reachable subsets -------------------
+
+def _chunk_tables(values: np.ndarray, combine: str, bits: int = 10) -> list[np.ndarray]:
+    """Lookup tables over ``bits``-wide chunks of a bitmask: f(mask) = f(chunk0) op f(chunk1) ...
+    for an additive (``sum``) or bitwise-or (``or``) function of the set bits."""
+    tables = []
+    for lo in range(0, max(len(values), 1), bits):
+        part = values[lo : lo + bits]
+        t = np.zeros(1 << len(part), dtype=np.int64)
+        for k, v in enumerate(part):
+            t[1 << k : 1 << (k + 1)] = (t[: 1 << k] + v) if combine == "sum" else (t[: 1 << k] | v)
+        tables.append(t)
+    return tables
+
+
+def _lookup(tables: list[np.ndarray], masks: np.ndarray, combine: str, bits: int = 10) -> np.ndarray:
+    out = np.zeros(masks.shape, dtype=np.int64)
+    for c, t in enumerate(tables):
+        part = t[(masks >> (c * bits)) & ((1 << bits) - 1)]
+        out = out + part if combine == "sum" else out | part
+    return out
+
+
+def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: int = 3_000_000,
+                  upper: TalentSolution | None = None) -> TalentSolution:
+    """Proven optimum for boards past the array DP (about 30 merged scenes): the subset DP run
+    forward over the sets of scenes already shot, keeping only states whose cost so far plus a lower
+    bound on the rest beats the best known order (local search), with the Garcia de la Banda,
+    Stuckey & Chu preprocessing and dominance:
+
+    * actors in one (merged) scene only are paid a constant; they leave the search, and scenes
+      whose remaining casts coincide merge again; a scene left with no cast goes last for free;
+    * a scene whose cast is exactly the actors on set (started, still needed) is shot next: moving it
+      forward holds nobody longer and can only shorten the holds of actors not yet started;
+    * bound on the rest: every actor's own work, plus for the actors already on set the pay of the
+      one who wraps last, who is held through every remaining scene of the others.
+
+    When the time or state budget runs out the answer is the best order with a valid lower bound
+    (the least bound over the frontier) instead of a proof."""
+    t0 = time.perf_counter()
+    if upper is None:
+        upper = solve_local(inst, time_limit=min(2.0, time_limit / 4), seed=0)
+    best_order, best_cost = list(upper.order), upper.cost
+    groups = merge_identical(inst)
+    casts = [inst.scene_actors(g[0]) for g in groups]
+    # Actors in one group only cost the same in every order.
+    count = [sum(a in c for c in casts) for a in range(inst.actors)]
+    lonely = {a for a in range(inst.actors) if count[a] == 1}
+    fixed = sum(inst.cost[a] * sum(inst.duration[i] for i in g) for a in lonely
+                for g, c in zip(groups, casts, strict=True) if a in c)
+    keep_actors = [a for a in range(inst.actors) if count[a] > 1]
+    merged: dict[frozenset[int], list[int]] = {}
+    for g, c in zip(groups, casts, strict=True):
+        merged.setdefault(frozenset(c - lonely), []).extend(g)
+    free = merged.pop(frozenset(), [])  # no shared cast left: shot at the end, nobody is held
+    # (each original group stays contiguous inside a merged one: its lonely actors work once)
+    keys = list(merged)
+    n = len(keys)
+    if n > 62:
+        raise ValueError(f"{n} distinct scenes after preprocessing: too many for the bounded DP (max 62)")
+    a_index = {a: j for j, a in enumerate(keep_actors)}
+    m = len(keep_actors)
+    cost = np.array([inst.cost[a] for a in keep_actors], dtype=np.int64)
+    g_act = np.array([sum(1 << a_index[a] for a in k) for k in keys], dtype=np.int64)
+    g_dur = np.array([sum(inst.duration[i] for i in merged[k]) for k in keys], dtype=np.int64)
+    actor_groups = np.array([sum(1 << k for k in range(n) if (int(g_act[k]) >> j) & 1) for j in range(m)],
+                            dtype=np.int64)
+    act_t = _chunk_tables(g_act, "or")
+    dur_t = _chunk_tables(g_dur, "sum")
+    pay_t = _chunk_tables(cost, "sum")
+    own_t = _chunk_tables(g_dur * _lookup(pay_t, g_act, "sum"), "sum")
+    full = (1 << n) - 1
+    const = fixed  # pay of the lonely actors; the free scenes cost nothing more
+    ub = best_cost - const  # search cost of the incumbent on the reduced board
+
+    def bound(S: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """g + own work of the rest + the least holds of the two on-set actors who wrap last."""
+        Q = full ^ S
+        on_set = _lookup(act_t, S, "or") & _lookup(act_t, Q, "or")
+        lb = g + _lookup(own_t, Q, "sum")
+        is_on = [(on_set >> j) & 1 == 1 for j in range(m)]
+        mine = [np.where(is_on[j], actor_groups[j] & Q, 0) for j in range(m)]
+        U = np.zeros(S.shape, dtype=np.int64)
+        for j in range(m):
+            U |= mine[j]
+        big = np.iinfo(np.int64).max // 4
+        extra = np.full(S.shape, big, dtype=np.int64)
+        for j in range(m):
+            if not is_on[j].any():
+                continue
+            last = cost[j] * _lookup(dur_t, U & ~actor_groups[j], "sum")  # j wraps last
+            rest = np.zeros(S.shape, dtype=np.int64)  # the others' union, without j
+            for i in range(m):
+                if i != j:
+                    rest |= mine[i]
+            second = np.full(S.shape, big, dtype=np.int64)
+            for i in range(m):
+                if i != j and is_on[i].any():
+                    held = cost[i] * _lookup(dur_t, rest & ~actor_groups[i], "sum")
+                    second = np.where(is_on[i], np.minimum(second, held), second)
+            second = np.where(second == big, 0, second)
+            extra = np.where(is_on[j], np.minimum(extra, last + second), extra)
+        return lb + np.where(extra == big, 0, extra)
+
+    layers_S: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    layers_k: list[np.ndarray] = [np.full(1, -1, dtype=np.int64)]
+    g = np.zeros(1, dtype=np.int64)
+    states = 0
+    frontier_lb = ub
+    stopped = ""
+    found = False
+    bits = np.int64(1) << np.arange(n, dtype=np.int64)
+    for _layer in range(n):
+        S = layers_S[-1]
+        if S.size == 0:
+            break
+        if time.perf_counter() - t0 > time_limit or states > max_states:
+            stopped = "time" if time.perf_counter() - t0 > time_limit else "states"
+            frontier_lb = int(min(ub, bound(S, g).min()))
+            break
+        a_S = _lookup(act_t, S, "or")
+        Q = full ^ S
+        on_set = a_S & _lookup(act_t, Q, "or")
+        open_ = (Q[:, None] & bits[None, :]) != 0  # states x groups not yet shot
+        forced = open_ & (g_act[None, :] == on_set[:, None])
+        has_forced = forced.any(axis=1)
+        first_forced = forced.argmax(axis=1)
+        allowed = np.where(has_forced[:, None], np.arange(n)[None, :] == first_forced[:, None], open_)
+        si, ki = np.nonzero(allowed)
+        S2 = S[si] | bits[ki]
+        after = _lookup(act_t, full ^ S2, "or")
+        on = g_act[ki] | (a_S[si] & after)
+        g2 = g[si] + g_dur[ki] * _lookup(pay_t, on, "sum")
+        order = np.lexsort((g2, S2))
+        S2, g2, ki = S2[order], g2[order], ki[order]
+        first = np.ones(S2.size, dtype=bool)
+        first[1:] = S2[1:] != S2[:-1]
+        S2, g2, ki = S2[first], g2[first], ki[first]
+        keep = bound(S2, g2) < ub
+        S2, g2, ki = S2[keep], g2[keep], ki[keep]
+        states += int(S2.size)
+        layers_S.append(S2)
+        layers_k.append(ki)
+        g = g2
+    else:
+        if layers_S[-1].size:  # the full set survived: a better order than the incumbent
+            found = True
+    if found:
+        seq = []
+        mask = full
+        for layer in range(n, 0, -1):
+            pos = int(np.searchsorted(layers_S[layer], mask))
+            k = int(layers_k[layer][pos])
+            seq.append(k)
+            mask ^= 1 << k
+        seq.reverse()
+        best_order = [i for k in seq for i in merged[keys[k]]] + free
+        best_cost = order_cost(inst, best_order)
+        lb = best_cost
+    elif stopped:
+        lb = frontier_lb + const
+    else:
+        lb = best_cost  # nothing beats the incumbent: it is optimal
+    lb = max(lb, inst.fixed_cost())
+    return TalentSolution(best_order, best_cost, lb, lb == best_cost, time.perf_counter() - t0, len(groups),
+                          "bounded-dp", {"states": states, "search_scenes": n, "stopped": stopped or None})
