@@ -1,0 +1,396 @@
+"""The producer dashboard: what is in the script, how long it runs, who is in it, what changed.
+
+Serve it with ``panel serve dashboards/producer.py`` (``STUDIO_STORE``, ``STUDIO_TENANT`` and
+``STUDIO_PROJECT`` choose what it reads), or show ``build_app(studio)`` in a notebook.
+
+It never writes and never holds the store: DuckDB keeps a writer out while any other process has
+the file open, so each read opens the store read-only, copies what the page needs into memory and
+closes it again. While a writer owns the store, point ``STUDIO_STORE`` at a snapshot
+(``Store.snapshot(path)`` / ``studio snapshot``) instead.
+
+Pages are plain functions ``(studio, script_id) -> viewable`` in :data:`PAGES`; a page reads
+everything it shows while it is called (the studio is closed afterwards).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import param
+import polars as pl
+
+from studio_kit.settings import Settings
+from studio_kit.store import Store, StoreError
+from studio_kit.studio import ALL_MIGRATIONS, Studio
+
+hv.extension("bokeh", logo=False)
+pn.extension("tabulator", notifications=False)
+
+#: A dashboard page: given a Studio bound to the chosen project and a script id, the page's content.
+PageBuilder = Callable[[Studio, str], pn.viewable.Viewable]
+
+#: Colours of the set types, shared by every chart that splits INT from EXT.
+INT_EXT_COLOURS: dict[str, str] = {"INT": "#3b6ea8", "EXT": "#e07b39", "INT/EXT": "#5a9e6f"}
+_OTHER_COLOUR = "#9a9a9a"
+CHART_HEIGHT = 420
+#: The scene table scrolls beyond this many pixels.
+TABLE_HEIGHT = 400
+#: The longest cast chart; smaller parts are left off (the scene table still lists them).
+CAST_CHART_LIMIT = 24
+
+# -- pure shaping of store frames -----------------------------------------------------------------
+
+
+def pages_label(eighths: int) -> str:
+    """Page length the way a breakdown sheet writes it: ``3/8``, ``1``, ``2 5/8``."""
+    if eighths < 0:
+        raise ValueError(f"a length in eighths cannot be negative (got {eighths})")
+    whole, rest = divmod(int(eighths), 8)
+    if not rest:
+        return str(whole)
+    return f"{whole} {rest}/8" if whole else f"{rest}/8"
+
+
+def scene_rows(scenes: pl.DataFrame) -> pd.DataFrame:
+    """The scene table as a producer reads it: number, heading, set, time, length, cast, change."""
+    if scenes.is_empty():
+        return pd.DataFrame(columns=["Sc.", "Heading", "I/E", "Set", "D/N", "Page", "Pages", "Cast", "Change"])
+    frame = scenes.select(
+        pl.col("number").alias("Sc."),
+        pl.col("heading").alias("Heading"),
+        pl.col("int_ext").alias("I/E"),
+        pl.col("location").alias("Set"),
+        pl.col("day_night").alias("D/N"),
+        pl.col("page_start").alias("Page"),
+        pl.col("eighths").map_elements(pages_label, return_dtype=pl.Utf8).alias("Pages"),
+        pl.col("characters").fill_null([]).list.join(", ").alias("Cast"),
+        pl.col("change").alias("Change"),
+    )
+    return frame.to_pandas()
+
+
+def scenes_per_character(scenes: pl.DataFrame) -> pl.DataFrame:
+    """Scenes each character appears in (speaking or not), most first; ties by name."""
+    if scenes.is_empty():
+        return pl.DataFrame(schema={"character": pl.Utf8, "scenes": pl.UInt32})
+    return (
+        scenes.select(pl.col("characters").fill_null([]))
+        .explode("characters")
+        .drop_nulls()
+        .group_by("characters")
+        .len(name="scenes")
+        .rename({"characters": "character"})
+        .sort(["scenes", "character"], descending=[True, False])
+    )
+
+
+def change_summary(changes: str | Mapping[str, int] | None) -> str:
+    """``{"unchanged": 39, "changed": 5, ...}`` as ``39 unchanged, 5 changed``; zero counts left out."""
+    if changes is None or changes == "":
+        return ""
+    counts = json.loads(changes) if isinstance(changes, str) else dict(changes)
+    if not isinstance(counts, dict):
+        raise ValueError(f"a version's change summary must be a JSON object, got {changes!r}")
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+
+
+def version_rows(versions: pl.DataFrame) -> pd.DataFrame:
+    frame = versions.select(
+        pl.col("version").alias("Version"),
+        pl.col("source_name").alias("Source"),
+        pl.col("pages").alias("Pages"),
+        pl.col("scenes").alias("Scenes"),
+        pl.col("ingested_at").dt.strftime("%Y-%m-%d %H:%M").alias("Stored"),
+        pl.col("changes").map_elements(change_summary, return_dtype=pl.Utf8).alias("Changes"),
+    )
+    return frame.sort("Version", descending=True).to_pandas()
+
+
+# -- page parts ---------------------------------------------------------------------------------------
+
+
+def eighths_chart(scenes: pl.DataFrame) -> hv.Bars:
+    """Length of every scene in eighths, in script order, coloured INT/EXT: where the long days hide."""
+    data = scenes.select(
+        pl.col("number").alias("scene"),
+        pl.col("eighths"),
+        pl.col("int_ext"),
+        pl.col("heading"),
+        pl.col("eighths").map_elements(pages_label, return_dtype=pl.Utf8).alias("pages"),
+    ).to_pandas()
+    colours = {k: INT_EXT_COLOURS.get(k, _OTHER_COLOUR) for k in data["int_ext"].unique()}
+    return hv.Bars(data, kdims=[("scene", "Scene")], vdims=[("eighths", "Eighths"), "int_ext", "heading", "pages"]).opts(
+        color="int_ext", cmap=colours, show_legend=True, legend_position="right",
+        tools=["hover"], xrotation=90, responsive=True, height=CHART_HEIGHT, line_color=None,
+        title="Eighths per scene", fontsize={"xticks": 7}, default_tools=["save", "reset"],
+    )
+
+
+def cast_chart(scenes: pl.DataFrame) -> hv.Bars:
+    """How many scenes each character is in: the size of every part, a first look at cast days."""
+    counts = scenes_per_character(scenes).head(CAST_CHART_LIMIT).to_pandas()
+    height = max(CHART_HEIGHT, 16 * len(counts) + 80)
+    return hv.Bars(counts, kdims=[("character", "Character")], vdims=[("scenes", "Scenes")]).opts(
+        invert_axes=True, invert_yaxis=True, color="#6b5b95", line_color=None, tools=["hover"],
+        responsive=True, height=height, title="Scenes per character", default_tools=["save", "reset"],
+    )
+
+
+def _kpi(name: str, value: str) -> pn.indicators.String:
+    return pn.indicators.String(label=name, value=value, default_color="#2b2b2b", font_size="26pt",
+                                title_size="10pt", margin=(0, 28, 0, 0))
+
+
+def script_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    """The latest version's scenes, two charts of length and cast, and every stored version."""
+    versions = studio.versions(script_id)
+    if versions.is_empty():
+        return pn.pane.Alert(f"Script {script_id!r} has no stored version yet.", alert_type="warning")
+    latest = versions.row(-1, named=True)
+    scenes = studio.scenes(script_id, int(latest["version"]))
+    total = int(scenes["eighths"].sum()) if not scenes.is_empty() else 0
+    night = scenes.filter(pl.col("day_night") == "NIGHT").height
+    cast = scenes_per_character(scenes).height
+    header = pn.pane.Markdown(
+        f"## {latest['title']}\n"
+        f"Version {latest['version']} of `{script_id}` · {scenes.height} scenes · {latest['pages']} pages",
+        css_classes=["script-header"], margin=(0, 10),
+    )
+    kpis = pn.Row(
+        _kpi("Scenes", str(scenes.height)), _kpi("Pages", str(latest["pages"])),
+        _kpi("Eighths (pages)", pages_label(total)), _kpi("Characters", str(cast)),
+        _kpi("Night scenes", str(night)), _kpi("Versions", str(versions.height)),
+        margin=(0, 10),
+    )
+    table = pn.widgets.Tabulator(
+        scene_rows(scenes), disabled=True, show_index=False, layout="fit_data_stretch",
+        height=min(TABLE_HEIGHT, 90 + 24 * scenes.height),
+        header_filters={"Heading": {"type": "input", "func": "like", "placeholder": "filter"},
+                        "Set": {"type": "input", "func": "like", "placeholder": "filter"},
+                        "Cast": {"type": "input", "func": "like", "placeholder": "filter"}},
+        sizing_mode="stretch_width", css_classes=["scene-table"],
+    )
+    history = pn.widgets.Tabulator(
+        version_rows(versions), disabled=True, show_index=False, layout="fit_data_stretch",
+        sizing_mode="stretch_width", css_classes=["version-table"],
+    )
+    charts = pn.Row(
+        pn.pane.HoloViews(eighths_chart(scenes), sizing_mode="stretch_width", css_classes=["eighths-chart"]),
+        pn.pane.HoloViews(cast_chart(scenes), sizing_mode="stretch_width", css_classes=["cast-chart"]),
+        sizing_mode="stretch_width",
+    )
+    return pn.Column(
+        header, kpis, pn.pane.Markdown("### Scenes", margin=(10, 10, 0, 10)), table, charts,
+        pn.pane.Markdown("### Version history", margin=(10, 10, 0, 10)), history,
+        sizing_mode="stretch_width",
+    )
+
+
+#: The dashboard's pages, in tab order. Add a page by adding an entry (or pass ``pages=`` to build_app).
+PAGES: dict[str, PageBuilder] = {"Script": script_page}
+
+
+# -- reading the store ----------------------------------------------------------------------------
+
+
+class StoreReader:
+    """Where the dashboard reads from: a store path opened read-only per read, or an open Studio.
+
+    With a path, every read opens and closes the store, so the dashboard never keeps a writer out
+    for longer than one page takes to read. With a Studio (a notebook that owns the store), reads go
+    through that Studio's connection, which the reader never closes and never writes through.
+    """
+
+    def __init__(self, source: Studio | str | Path, tenant: str | None = None,
+                 settings: Settings | None = None) -> None:
+        self._studio = source if isinstance(source, Studio) else None
+        if self._studio is not None:
+            self.settings = self._studio.settings
+            self.tenant = tenant or self._studio.tenant
+            self.path = self._studio.store.path
+        else:
+            self.settings = settings or Settings.from_env()
+            self.tenant = tenant or self.settings.tenant
+            self.path = Path(source)
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        if self._studio is not None:
+            yield self._studio.store
+            return
+        store = Store.open(self.path, read_only=True, migrations=ALL_MIGRATIONS)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def projects(self) -> list[str]:
+        with self.store() as store:
+            return store.projects(self.tenant)["project_id"].to_list()
+
+    @contextmanager
+    def studio(self, project: str) -> Iterator[Studio]:
+        """A Studio on ``project`` for the length of one read."""
+        with self.store() as store:
+            if store.read_only:
+                yield Studio(store, self.tenant, project, self.settings)
+            else:  # the owner's Studio: rebind a copy to the project without the write Studio() would do
+                base = self._studio
+                assert base is not None
+                if base.tenant == self.tenant and base.project == project:
+                    yield base
+                else:
+                    other = copy.copy(base)
+                    other.tenant, other.project = self.tenant, project
+                    other.scope = store.scope(self.tenant, project)
+                    yield other
+
+    def scripts(self, project: str) -> dict[str, str]:
+        """Label -> script id for the project's scripts, the most recently created last."""
+        with self.studio(project) as studio:
+            frame = studio.scripts().sort(["created_at", "script_id"])
+        return {f"{r['title']} ({r['script_id']})": r["script_id"] for r in frame.iter_rows(named=True)}
+
+
+# -- the app ------------------------------------------------------------------------------------------
+
+_READ_ERRORS = (StoreError, ValueError, duckdb.Error)
+
+
+class _Selection(param.Parameterized):
+    #: (project, script_id); one value so that pages re-render once per change of either.
+    current = param.Tuple(default=("", ""), length=2)
+
+
+class ProducerDashboard:
+    """Project and script pickers over tabs of pages; every page follows the pickers."""
+
+    def __init__(self, reader: StoreReader, project: str | None = None,
+                 pages: Mapping[str, PageBuilder] | None = None) -> None:
+        self.reader = reader
+        self.pages = dict(PAGES if pages is None else pages)
+        if not self.pages:
+            raise ValueError("the dashboard needs at least one page (pages={name: builder})")
+        self.selection = _Selection()
+        self._quiet = False
+        self.message = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        on_bar = ["label { color: #f4f6fa; }"]
+        self.project_select = pn.widgets.Select(label="Project", options=[], width=220, stylesheets=on_bar)
+        self.script_select = pn.widgets.Select(label="Script", options={}, width=260, stylesheets=on_bar)
+        self.reload_button = pn.widgets.Button(label="Reload", width=90,
+                                               align="end", description="read the store again")
+        self.tabs = pn.Tabs(*((name, self._page_view(name)) for name in self.pages), dynamic=True,
+                            sizing_mode="stretch_width")
+        self.project_select.param.watch(self._on_project, "value")
+        self.script_select.param.watch(self._on_script, "value")
+        self.reload_button.on_click(self._on_reload)
+        self._load_projects(project)
+
+    def _page_view(self, name: str) -> pn.viewable.Viewable:
+        return pn.panel(pn.bind(self._render, name=name, current=self.selection.param.current),
+                        loading_indicator=True, sizing_mode="stretch_width")
+
+    def _render(self, name: str, current: tuple[str, str]) -> pn.viewable.Viewable:
+        project, script_id = current
+        if not project:
+            return pn.pane.Alert(f"No projects for tenant {self.reader.tenant!r} in {self.reader.path}. "
+                                 "Store a script first: `studio ingest SCRIPT.fountain -p PROJECT`.",
+                                 alert_type="info")
+        if not script_id:
+            return pn.pane.Alert(f"Project {project!r} has no script yet: "
+                                 f"`studio ingest SCRIPT.fountain -p {project}`.", alert_type="info")
+        try:
+            with self.reader.studio(project) as studio:
+                return self.pages[name](studio, script_id)
+        except _READ_ERRORS as exc:
+            return pn.pane.Alert(f"The {name} page could not read project {project!r}: {exc}",
+                                 alert_type="danger")
+
+    def _show_error(self, exc: Exception | None) -> None:
+        self.message.object = str(exc) if exc else ""
+        self.message.visible = exc is not None
+
+    def _load_projects(self, preferred: str | None) -> None:
+        try:
+            projects = self.reader.projects()
+        except _READ_ERRORS as exc:
+            self._show_error(exc)
+            return
+        self._show_error(None)
+        keep = preferred if preferred in projects else (projects[0] if projects else None)
+        self.project_select.options = projects
+        if self.project_select.value == keep:
+            self._select_project(keep)
+        else:
+            self.project_select.value = keep  # the watcher selects it
+
+    def _select_project(self, project: str | None) -> None:
+        if not project:
+            self.selection.current = ("", "")
+            return
+        try:
+            scripts = self.reader.scripts(project)
+        except _READ_ERRORS as exc:
+            self._show_error(exc)
+            return
+        ids = list(scripts.values())
+        keep = self.script_select.value if self.script_select.value in ids else (ids[-1] if ids else None)
+        self._quiet = True  # one re-render per project change, not one for the script too
+        try:
+            self.script_select.param.update(options=scripts, value=keep)
+        finally:
+            self._quiet = False
+        self.selection.current = (project, keep or "")
+
+    def _on_project(self, event: param.parameterized.Event) -> None:
+        self._select_project(event.new)
+
+    def _on_script(self, event: param.parameterized.Event) -> None:
+        if self._quiet:
+            return
+        self.selection.current = (self.project_select.value or "", event.new or "")
+
+    def _on_reload(self, _event: object) -> None:
+        self._load_projects(self.project_select.value)
+        self.selection.param.trigger("current")
+
+    def view(self) -> pn.viewable.Viewable:
+        bar = pn.Row(
+            pn.pane.HTML("<div class='brand'><b>studio_kit</b> · Producer</div>",
+                         styles={"font-size": "20px", "color": "white", "padding-top": "14px"}, width=260),
+            self.project_select, self.script_select, self.reload_button,
+            styles={"background": "#23395b", "padding": "4px 12px", "border-radius": "4px"},
+            sizing_mode="stretch_width",
+        )
+        return pn.Column(bar, self.message, self.tabs, sizing_mode="stretch_width",
+                         css_classes=["producer-dashboard"])
+
+
+def build_app(studio_or_store_path: Studio | str | Path, *, tenant: str | None = None,
+              project: str | None = None, pages: Mapping[str, PageBuilder] | None = None,
+              settings: Settings | None = None) -> pn.viewable.Viewable:
+    """The producer dashboard over an open Studio or a store path (opened read-only per read).
+
+    ``project`` is the one shown first (default: the Studio's, or the tenant's first project);
+    ``pages`` replaces :data:`PAGES`.
+    """
+    reader = StoreReader(studio_or_store_path, tenant=tenant, settings=settings)
+    first = project or (studio_or_store_path.project if isinstance(studio_or_store_path, Studio) else None)
+    return ProducerDashboard(reader, project=first, pages=pages).view()
+
+
+def _served_app() -> pn.viewable.Viewable:
+    s = Settings.from_env()
+    return build_app(s.store, tenant=s.tenant, project=s.project, settings=s)
+
+
+if pn.state.served:
+    _served_app().servable(title="studio_kit · Producer")

@@ -1,0 +1,176 @@
+"""Real-browser fixtures: a store built from the sample, `panel serve` on 127.0.0.1, Debian's Chromium.
+
+Nothing here reaches beyond 127.0.0.1: the server binds loopback, and the browser context aborts
+every request to any other host (the tests then check none was attempted).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from studio_kit.demo import run_demo
+from studio_kit.screenplay.synthetic import write_synthetic
+from studio_kit.settings import Settings
+from studio_kit.studio import Studio
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "dashboards" / "producer.py"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TENANT = "local"
+MAIN_PROJECT = "night-train"
+#: A second project with a different (short, synthetic) script, so switching projects changes every page.
+SECOND_PROJECT = "second-unit"
+SERVER_START_TIMEOUT_S = 45.0
+#: Playwright's default for every wait, in milliseconds.
+BROWSER_TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the store holds for one project's latest script version, read straight from the store."""
+
+    title: str
+    script_id: str
+    headings: tuple[str, ...]
+    pages: int
+
+
+@dataclass(frozen=True)
+class DashboardStore:
+    path: Path
+    projects: dict[str, ProjectFacts]
+
+
+@dataclass
+class DashboardServer:
+    url: str
+    log: Path
+
+
+@dataclass
+class BrowserPage:
+    page: object
+    #: Requests the browser tried to send anywhere but 127.0.0.1 (all were aborted).
+    outside: list[str] = field(default_factory=list)
+
+
+def _facts(store_path: Path, project: str) -> ProjectFacts:
+    with Studio.open(Settings(), store_path=store_path, project=project, tenant=TENANT, read_only=True) as studio:
+        sid = studio.scripts()["script_id"][-1]
+        latest = studio.versions(sid).row(-1, named=True)
+        scenes = studio.scenes(sid)
+        return ProjectFacts(latest["title"], sid, tuple(scenes["heading"].to_list()), int(latest["pages"]))
+
+
+@pytest.fixture(scope="session")
+def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> DashboardStore:
+    """The demo's store (Night Train, two versions) plus a second project with a short synthetic script."""
+    out = tmp_path_factory.mktemp("dashboard_demo")
+    result = run_demo(out, settings=Settings(), quiet=True)  # defaults: never the caller's STUDIO_STORE
+    second = write_synthetic(6, out / "second_unit.fountain", seed=7)
+    with Studio.open(Settings(), store_path=result.store, project=SECOND_PROJECT, tenant=TENANT) as studio:
+        studio.ingest_script(second)
+    projects = {p: _facts(result.store, p) for p in (MAIN_PROJECT, SECOND_PROJECT)}
+    return DashboardStore(result.store, projects)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"panel serve exited with {proc.returncode} before answering:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+                last = f"HTTP {resp.status}"
+        except (urllib.error.URLError, OSError) as exc:
+            last = str(exc)
+        time.sleep(0.25)
+    pytest.fail(f"panel serve did not answer {url} within {SERVER_START_TIMEOUT_S:.0f} s ({last}):\n"
+                f"{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def dashboard_server(dashboard_store: DashboardStore, tmp_path_factory: pytest.TempPathFactory,
+                     ) -> Iterator[DashboardServer]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("panel_serve") / "panel_serve.log"
+    env = {**os.environ, "STUDIO_STORE": str(dashboard_store.path), "STUDIO_TENANT": TENANT,
+           "STUDIO_PROJECT": MAIN_PROJECT, "BOKEH_ALLOW_WS_ORIGIN": f"127.0.0.1:{port}"}
+    cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--address", "127.0.0.1", "--port", str(port),
+           "--allow-websocket-origin", f"127.0.0.1:{port}"]
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/{APP.stem}"
+    try:
+        _wait_until_serving(url, proc, log)
+        yield DashboardServer(url, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium. "
+                    "Install it with `apt-get update && apt-get install -y chromium`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=BROWSER_TIMEOUT_MS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _loopback_only(outside: list[str]):
+    def handle(route) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+    return handle
+
+
+@pytest.fixture
+def page(browser) -> Iterator[BrowserPage]:
+    """A fresh 1440x1000 page whose requests may go to 127.0.0.1 only."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, service_workers="block")
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    outside: list[str] = []
+    context.route("**/*", _loopback_only(outside))
+    result = BrowserPage(context.new_page(), outside)
+    try:
+        yield result
+    finally:
+        context.close()
