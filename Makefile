@@ -11,7 +11,7 @@ export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER = 0
 export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 
-.PHONY: venv demo test test-unit test-notebooks lint bench clean
+.PHONY: venv demo test test-unit test-notebooks lint bench clean chromium serve
 
 venv: $(STAMP)
 
@@ -28,9 +28,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/studio demo --out $(OUT)
 
-# Unit and integration tests first; notebooks (nbval cell by cell, papermill with parameters) apart.
-test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/notebooks
+# Dashboards are tested in a real browser: Debian's Chromium driven by Playwright.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+# Unit and integration tests first; browser tests, then notebooks (nbval cell by cell, papermill with
+# parameters), each as its own pytest call.
+test: $(STAMP) chromium
+	$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/notebooks --ignore=tests/browser
+	$(PY) -m pytest -q -p no:cacheprovider tests/browser
 	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax notebooks tests/notebooks
 
 lint: $(STAMP)
@@ -38,6 +48,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_screenplay.py
+	$(PY) benchmarks/bench_schedule.py
+	$(PY) benchmarks/eval_breakdown.py
+
+# The producer dashboard on http://127.0.0.1:5006/producer (reads the demo's store).
+serve: $(STAMP)
+	STUDIO_STORE=$${STUDIO_STORE:-$(OUT)/studio.duckdb} $(VENV)/bin/panel serve dashboards/producer.py --address 127.0.0.1 --port 5006
 
 clean:
 	rm -rf $(OUT) .pytest_cache build *.egg-info

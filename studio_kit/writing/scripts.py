@@ -215,6 +215,52 @@ def latest_version(scope: ProjectScope, script_id: str) -> int:
     return int(row[0])
 
 
+@dataclass
+class StoredScript:
+    """A stored version brought back as the engines' models: the analysis of its source text and
+    the stable scene identities (``scene_uids[k]`` belongs to ``analysis.scenes[k]``)."""
+
+    script_id: str
+    version: int
+    title: str
+    analysis: ScriptAnalysis
+    scene_uids: list[str]
+
+
+def load_analysis(scope: ProjectScope, script_id: str, version: int | None = None) -> StoredScript:
+    """Re-analyse a stored version from its own source text, so every engine downstream works from
+    exactly what was ingested (not from a file that may have changed since)."""
+    from ..screenplay.analysis import analyze
+    from ..screenplay.fdx import read_fdx
+    from ..screenplay.fountain import parse_fountain
+    from ..screenplay.pagination import layout_for
+
+    v = version or latest_version(scope, script_id)
+    row = scope.one("SELECT source_text, source_format, source_name, layout, title FROM {script_version} "
+                    "WHERE script_id = $s AND version = $v", {"s": script_id, "v": v})
+    if row is None:
+        raise StoreError(f"script {script_id!r} has no version {v} in project {scope.project_id!r}")
+    text, fmt, name, layout, title = row
+    sp = read_fdx(text, source=name) if fmt == "fdx" else parse_fountain(text, source=name)
+    analysis = analyze(sp, layout_for(layout))
+    uids = [r[0] for r in scope.rows("SELECT scene_uid FROM {scene} WHERE script_id = $s AND version = $v "
+                                     "ORDER BY ordinal", {"s": script_id, "v": v})]
+    if len(uids) != len(analysis.scenes):
+        raise StoreError(f"script {script_id!r} v{v}: {len(uids)} stored scenes but the source gives "
+                         f"{len(analysis.scenes)}; the parser changed since ingest: ingest the script again")
+    return StoredScript(script_id, v, title, analysis, uids)
+
+
+def default_script_id(scope: ProjectScope) -> str:
+    """The project's script when it has one (most projects); asks the user to choose otherwise."""
+    ids = [r[0] for r in scope.rows("SELECT script_id FROM {script} ORDER BY created_at, script_id")]
+    if not ids:
+        raise StoreError(f"project {scope.project_id!r} has no script yet; run `studio ingest FILE` first")
+    if len(ids) > 1:
+        raise StoreError(f"project {scope.project_id!r} has several scripts ({', '.join(ids)}); name one")
+    return ids[0]
+
+
 def versions_frame(scope: ProjectScope, script_id: str | None = None) -> pl.DataFrame:
     return scope.sql(
         """SELECT script_id, version, title, source_name, pages, scenes, ingested_at,
