@@ -1,0 +1,1 @@
+"""Model backends behind one interface per modality (embedding, text, image, speech)."""
