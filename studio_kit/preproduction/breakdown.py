@@ -48,6 +48,8 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "breakdown"
 LEXICON_PATH = DATA_DIR / "lexicon.csv"
 PROTOTYPES_PATH = DATA_DIR / "prototypes.csv"
 
+#: The nearest category must beat the next one by this much: "a rack" is near everything and nothing.
+EMBED_MARGIN = 0.05
 SOURCES = ("cue", "action-name", "continuity", "crowd", "lexicon", "embedding", "llm", "manual")
 
 
@@ -305,12 +307,18 @@ def _forms(term: str) -> set[str]:
     return forms
 
 
+_PLURAL_ONLY = {"clothes", "glasses", "lens", "trousers", "jeans", "pyjamas", "pajamas", "scissors", "binoculars",
+                "news", "series", "species", "overalls", "handcuffs", "cuffs", "headphones", "tongs", "pliers"}
+
+
 def _singular(word: str) -> str:
     """A conservative singular for canonical names and matching (not a full lemmatiser)."""
     w = word
     head, _, last = w.rpartition(" ")
     pre = head + " " if head else ""
     lw = last.lower()
+    if lw in _PLURAL_ONLY:
+        return w
     if lw.endswith("ies") and len(lw) > 4:
         return pre + last[:-3] + ("Y" if last.isupper() else "y")
     if lw.endswith(("sses", "shes", "ches", "xes")):
@@ -370,7 +378,9 @@ _NP_STOP = {"way", "moment", "time", "end", "side", "middle", "rest", "same", "o
             "bell", "rhythm", "note", "story", "truth", "job", "shift", "fault", "signal", "span", "girder", "pier"}
 _FUNCTION_WORDS = {"beside", "behind", "under", "over", "into", "onto", "from", "with", "across", "along", "through",
                    "toward", "towards", "before", "after", "around", "against", "between", "down", "up", "out",
-                   "off", "back", "away", "again", "still", "now", "then", "shut", "open", "closed", "once", "twice"}
+                   "off", "back", "away", "again", "still", "now", "then", "shut", "open", "closed", "once", "twice",
+                   "and", "or", "but", "for", "as", "to", "of", "in", "on", "at", "by", "is", "are", "was", "change",
+                   "changes"}
 _ANIMAL_INTRO_RE = re.compile(r"\b([A-Z][A-Z'\-]{1,})\b,?\s+(?:an?|the|his|her)\s+((?:[\w\-]+\s+){0,4}[\w\-]+)")
 
 
@@ -397,13 +407,15 @@ class _SceneText:
 def tag_script(analysis: ScriptAnalysis, *, lexicon: Lexicon | None = None, embedder: Any = None,
                llm: TagModel | None = None, scene_uids: Sequence[str] | None = None,
                embed_threshold: float = 0.6, phrase_threshold: float = 0.7,
-               prototypes: dict[int, list[str]] | None = None) -> Breakdown:
+               prototypes: dict[int, list[str]] | None = None,
+               custom_categories: dict[int, str] | None = None) -> Breakdown:
     """Tag every scene of an analysed script. Offline unless ``llm`` calls out.
 
     ``scene_uids`` are the stable scene ids the store gave this version (in scene order); without
     them a scene is known by its index. ``embedder`` is anything with ``encode(list[str]) ->
     ndarray`` of unit vectors (e.g. :class:`studio_kit.generation.embeddings.SentenceEmbedder`);
     CAPS words need ``embed_threshold`` similarity and plain noun phrases ``phrase_threshold``.
+    ``custom_categories`` (id from 500 -> name) are the project's own categories a model may use.
     """
     sp = analysis.screenplay
     scenes = analysis.scenes
@@ -433,7 +445,7 @@ def tag_script(analysis: ScriptAnalysis, *, lexicon: Lexicon | None = None, embe
                             prototypes or load_prototypes(), embed_threshold, phrase_threshold, lex)
     if llm is not None:
         for k, s in enumerate(scenes):
-            per_scene[k] += _llm_findings(sp.elements, s, llm, notes)
+            per_scene[k] += _llm_findings(sp.elements, s, llm, notes, custom_categories or {})
     tags: list[Tag] = []
     for k, found in enumerate(per_scene):
         best: dict[tuple[int, str], Tag] = {}
@@ -448,9 +460,14 @@ def tag_script(analysis: ScriptAnalysis, *, lexicon: Lexicon | None = None, embe
                     t.count = max(t.count or 0, f.count)
                 if f.confidence > t.confidence:
                     t.confidence, t.span, t.source = round(f.confidence, 3), f.span, f.source
-        if any(c == BACKGROUND and n not in _GENERIC_BACKGROUND for c, n in best):
-            for n in _GENERIC_BACKGROUND:
-                best.pop((BACKGROUND, n), None)
+        crowd = [n for c, n in best if c == BACKGROUND]
+        for n in crowd:
+            # "the crowd" beside named groups, "the BAND" after "a BRASS BAND": one group, not two
+            wider = [o for o in crowd if o != n and o.endswith(" " + n)]
+            if wider or (n in _GENERIC_BACKGROUND and any(o not in _GENERIC_BACKGROUND for o in crowd)):
+                t = best.pop((BACKGROUND, n))
+                if wider and t.count is not None:
+                    best[(BACKGROUND, wider[0])].count = max(best[(BACKGROUND, wider[0])].count or 0, t.count)
         tags.extend(best.values())
     return Breakdown(infos, tags, title=sp.title, notes=notes)
 
@@ -633,6 +650,14 @@ def _reads_as_verb(text: str, a: int, b: int, matched: str, cast_names: set[str]
     return bool(matched.lower().endswith("s") and after and after[0].lower() in {"the", "a", "an", "him", "her", "them"})
 
 
+def _names_someone(text: str, a: int, b: int, cast_words: set[str]) -> bool:
+    for m in _CAPS_RUN_RE.finditer(text):
+        if m.start() <= a and m.end() >= b:
+            others = set(text[m.start():a].split()) | set(text[b:m.end()].split())
+            return bool(others & cast_words)
+    return False
+
+
 def _inflected_verb(text: str, b: int, matched: str, term: str) -> bool:
     """"brushes the sugar", "files the story": a verb form of a noun term, followed by its object."""
     if matched.lower() == term or not matched.lower().endswith("s") or matched.isupper():
@@ -656,10 +681,15 @@ def _background_name(text: str, a: int, b: int, entry: LexiconEntry) -> tuple[st
     return (entry.name if entry.name != _singular(entry.term).upper() else matched.upper()), a, b
 
 
-def _count_for(text: str, a: int, b: int) -> int | None:
+def _count_for(text: str, a: int, b: int, collective: bool = False) -> int | None:
+    """Head count written around a crowd word: "TWENTY PASSENGERS", "a BAND of six", "A PARAMEDIC"."""
+    m = _OF_COUNT_RE.match(text[b:b + 20])
+    if m:
+        w = m.group(1).lower()
+        return int(w) if w.isdigit() else _NUMBERS.get(w)
     before = text[max(0, a - 40):a]
     m = _COUNT_RE.search(before)
-    if m:
+    if m and not (collective and m.group(2) and m.group(2).lower() in ("a", "an")):
         if m.group(1):
             return int(m.group(1))
         word = m.group(2).lower()
@@ -667,10 +697,6 @@ def _count_for(text: str, a: int, b: int) -> int | None:
         if word in ("a", "an") and (between or text[a:b].lower().endswith("s")):
             return None if text[a:b].lower().endswith("s") else 1
         return _NUMBERS.get(word)
-    m = _OF_COUNT_RE.match(text[b:b + 20])
-    if m:
-        w = m.group(1).lower()
-        return int(w) if w.isdigit() else _NUMBERS.get(w)
     return None
 
 
@@ -679,6 +705,7 @@ def _lexicon_findings(st: _SceneText, lex: Lexicon, animals: dict[str, str],
     if lex.pattern is None:
         return []
     cast_names = set(cast)
+    cast_words = {w for n in cast for w in n.split()}
     kinds: dict[str, list[str]] = {}
     for n, kind in animals.items():
         kinds.setdefault(kind, []).append(n)
@@ -702,8 +729,10 @@ def _lexicon_findings(st: _SceneText, lex: Lexicon, animals: dict[str, str],
                     collective = entry.name == entry.term.upper()
                     if not (matched.isupper() or collective or matched.lower() != entry.term):
                         continue  # "the guard": a reference to someone, not a crowd
+                    if matched.isupper() and _names_someone(text, a, b, cast_words):
+                        continue  # "DETECTIVE TOMAS REIN (30s)": a title of a cast member
                     name, a2, b2 = _background_name(text, a, b, entry)
-                    count = _count_for(text, a2, b2)
+                    count = _count_for(text, a2, b2, collective)
                     found.append(_Finding(BACKGROUND, name, Span(i, a2, b2, text[a2:b2]), 0.85, "crowd", count))
                     _claim(claimed, i, a2, b2)
                     continue
@@ -793,16 +822,17 @@ def _embedding_findings(texts: list[_SceneText], per_scene: list[list[_Finding]]
     owner = np.array([c for c in cats for _ in prototypes[c]])
     pv = embedder.encode(proto_text)
     uniq = sorted({c[2] for c in cands})
-    cv = embedder.encode(uniq)
+    # prototypes read "a revolver"; a bare noun embeds further from its kind than the phrase does
+    cv = embedder.encode([p if p.startswith(("a ", "an ")) else f"a {p}" for p in uniq])
     sims = cv @ pv.T
-    best: dict[str, tuple[int, float]] = {}
+    best: dict[str, tuple[int, float, float]] = {}
     for r, phrase in enumerate(uniq):
-        scores = {c: float(np.max(sims[r, owner == c])) for c in cats}
-        c = max(scores, key=scores.__getitem__)
-        best[phrase] = (c, scores[c])
+        ranked = sorted(((float(np.max(sims[r, owner == c])), c) for c in cats), reverse=True)
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        best[phrase] = (ranked[0][1], ranked[0][0], ranked[0][0] - runner_up)
     for k, span, phrase, caps in cands:
-        cid, sim = best[phrase]
-        if sim < (caps_threshold if caps else phrase_threshold) or cid in (CAST, BACKGROUND):
+        cid, sim, margin = best[phrase]
+        if sim < (caps_threshold if caps else phrase_threshold) or margin < EMBED_MARGIN or cid in (CAST, BACKGROUND):
             continue
         name = _singular(phrase).upper()
         per_scene[k].append(_Finding(cid, name, span, sim, "embedding"))
@@ -812,7 +842,8 @@ def _free(spans: list[tuple[int, int, int]], i: int, a: int, b: int) -> bool:
     return not any(e == i and a < y and x < b for e, x, y in spans)
 
 
-def _llm_findings(elements: list, scene: Any, llm: TagModel, notes: list[str]) -> list[_Finding]:
+def _llm_findings(elements: list, scene: Any, llm: TagModel, notes: list[str],
+                  custom: dict[int, str]) -> list[_Finding]:
     """Ask the model about one scene; keep only proposals whose quote is in the scene's text."""
     idx = [i for i in range(scene.first, scene.last + 1)]
     scene_text = "\n\n".join(elements[i].text for i in idx)
@@ -824,7 +855,7 @@ def _llm_findings(elements: list, scene: Any, llm: TagModel, notes: list[str]) -
             notes.append(f"scene {scene.number}: model output {item!r} is not (category_id, name, quote); dropped")
             continue
         conf = float(item[3]) if len(item) > 3 else 0.75
-        if cid not in CATEGORIES and cid < CUSTOM_BASE:
+        if not ((cid in CATEGORIES and not CATEGORIES[cid].scene_field) or (cid >= CUSTOM_BASE and cid in custom)):
             notes.append(f"scene {scene.number}: model proposed unknown category {cid} for {name!r}; dropped")
             continue
         span = _locate(elements, idx, quote)
