@@ -75,3 +75,41 @@ def test_lower_bound_never_exceeds_optimum_and_local_search_is_feasible():
         sol = solve_local(inst, time_limit=1.0)
         assert sol.lower_bound <= opt <= sol.cost == order_cost(inst, sol.order)
         assert solve(inst).cost == opt  # small enough for the exact DP
+
+
+FAST = ["ddo/film105.dat", "ddo/film118.dat", "ddo/Warwick1201", "minizinc-benchmarks/MobStory.dzn",
+        "csplib/Film2_from_spec.dzn", "ddo/concert"]
+
+
+@pytest.mark.parametrize("key", FAST)
+def test_bounded_dp_proves_the_published_optimum(key):
+    from studio_kit.preproduction.talent import solve_bounded, solve_local
+
+    inst = read_instance(DATA / key)
+    sol = solve_bounded(inst, upper=solve_local(inst, time_limit=0.2))
+    assert sol.optimal and sol.cost == sol.lower_bound == OPTIMA[key]["optimal_total_cost"]
+    assert order_cost(inst, sol.order) == sol.cost
+
+
+def test_bounded_dp_matches_array_dp_on_random_boards():
+    import random
+
+    from studio_kit.preproduction.talent import solve_bounded, solve_local
+
+    rng = random.Random(11)
+    for _ in range(40):
+        n, m = rng.randint(2, 12), rng.randint(1, 7)
+        cast = tuple(tuple(int(rng.random() < 0.4) for _ in range(n)) for _ in range(m))
+        inst = TalentInstance("r", cast, tuple(rng.randint(1, 9) for _ in range(m)),
+                              tuple(rng.randint(1, 3) for _ in range(n)))
+        sol = solve_bounded(inst, upper=solve_local(inst, time_limit=0.01))
+        assert sol.optimal and sol.cost == solve_dp(inst).cost == order_cost(inst, sol.order)
+
+
+def test_bounded_dp_out_of_budget_keeps_a_valid_bound():
+    from studio_kit.preproduction.talent import solve_bounded, solve_local
+
+    inst = read_instance(DATA / "ddo/film103.dat")
+    sol = solve_bounded(inst, max_states=10, upper=solve_local(inst, time_limit=0.1))
+    assert sol.lower_bound <= OPTIMA["ddo/film103.dat"]["optimal_total_cost"] <= sol.cost
+    assert sol.stats["stopped"] == "states" or sol.optimal
