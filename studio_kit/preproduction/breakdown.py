@@ -311,6 +311,10 @@ _PLURAL_ONLY = {"clothes", "glasses", "lens", "trousers", "jeans", "pyjamas", "p
                 "news", "series", "species", "overalls", "handcuffs", "cuffs", "headphones", "tongs", "pliers"}
 
 
+_IRREGULAR = {"knives": "knife", "wives": "wife", "lives": "life", "leaves": "leaf", "loaves": "loaf",
+              "men": "man", "women": "woman", "feet": "foot", "teeth": "tooth", "mice": "mouse", "geese": "goose"}
+
+
 def _singular(word: str) -> str:
     """A conservative singular for canonical names and matching (not a full lemmatiser)."""
     w = word
@@ -319,6 +323,9 @@ def _singular(word: str) -> str:
     lw = last.lower()
     if lw in _PLURAL_ONLY:
         return w
+    if lw in _IRREGULAR or lw.endswith(("lves", "rves", "smen", "emen")):
+        one = _IRREGULAR.get(lw) or (lw[:-3] + "f" if lw.endswith("ves") else lw[:-3] + "man")
+        return pre + (one.upper() if last.isupper() else one)
     if lw.endswith("ies") and len(lw) > 4:
         return pre + last[:-3] + ("Y" if last.isupper() else "y")
     if lw.endswith(("sses", "shes", "ches", "xes")):
@@ -460,6 +467,10 @@ def tag_script(analysis: ScriptAnalysis, *, lexicon: Lexicon | None = None, embe
                     t.count = max(t.count or 0, f.count)
                 if f.confidence > t.confidence:
                     t.confidence, t.span, t.source = round(f.confidence, 3), f.span, f.source
+        for c, n in list(best):
+            # "a paper bag ... the bag": the short name is the long one said again
+            if c not in (CAST, BACKGROUND, ANIMALS) and any(o.endswith(" " + n) for cc, o in best if cc == c):
+                best.pop((c, n))
         crowd = [n for c, n in best if c == BACKGROUND]
         for n in crowd:
             # "the crowd" beside named groups, "the BAND" after "a BRASS BAND": one group, not two

@@ -117,6 +117,8 @@ def test_prop_tagged_with_its_span(bd, analysis):
     assert el.text[rev.span.start:rev.span.end] == rev.span.text == "revolver"
     assert "butt of a revolver" in el.text and rev.source == "lexicon"
     assert "REVOLVER" in bd.names("31", PROPS) and "LEDGER" in bd.names("15", PROPS)
+    # "a paper bag of pastries ... offers the bag": one bag, named the first, fuller way
+    assert "PAPER BAG" in bd.names("12", PROPS) and "BAG" not in bd.names("12", PROPS)
 
 
 def test_caps_sound_cues_and_verbs_left_alone(bd):
@@ -130,6 +132,8 @@ def test_caps_sound_cues_and_verbs_left_alone(bd):
 def test_plural_and_article_normalisation():
     assert normalise_name("the Rivets") == normalise_name("RIVET") == "RIVET"
     assert normalise_name("Pastries") == "PASTRY"
+    assert normalise_name("shelves") == "SHELF" and normalise_name("FIREMEN") == "FIREMAN"
+    assert normalise_name("glasses") == "GLASSES"
     lex = Lexicon([LexiconEntry("pastry", PROPS, "PASTRY")])
     a = tiny("INT. CAFE - DAY\n\nTwo pastries on a plate.\n")
     assert tag_script(a, lexicon=lex).names("1", PROPS) == {"PASTRY"}
