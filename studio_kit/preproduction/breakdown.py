@@ -365,7 +365,7 @@ _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "sev
             "fifty": 50, "hundred": 100, "a hundred": 100, "a dozen": 12, "dozen": 12, "half a dozen": 6,
             "a couple of": 2, "a pair of": 2, "a few": 3, "several": 4, "a single": 1, "a": 1, "an": 1}
 _COUNT_RE = re.compile(
-    r"(?:(\d+)|(half a dozen|a dozen|a hundred|a couple of|a pair of|a few|a single|"
+    r"\b(?:(\d+)|(half a dozen|a dozen|a hundred|a couple of|a pair of|a few|a single|"
     + "|".join(k for k in _NUMBERS if " " not in k) + r"))\s+(?:[\w\-']+\s+){0,2}$", re.I)
 _OF_COUNT_RE = re.compile(r"^\s+of\s+(\d+|" + "|".join(k for k in _NUMBERS if " " not in k) + r")\b", re.I)
 _GENERIC_BACKGROUND = {"CROWD", "PEOPLE", "EVERYONE", "ONLOOKER"}
