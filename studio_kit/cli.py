@@ -20,6 +20,8 @@ examples:
   studio scenes -p my-film                  the scene list of the latest version
   studio pdf script.fountain -o script.pdf  a paginated PDF (Courier 12, industry margins)
   studio export script.fountain -o s.fdx    convert between Fountain and Final Draft
+  studio breakdown -p my-film --sheets b.pdf tag every scene's elements; breakdown sheets
+  studio tag merge GUN --into REVOLVER --category 104 -p my-film   correct the breakdown
   studio talent film103.dzn --json          solve a talent-scheduling benchmark instance
 
 settings come from the environment: STUDIO_STORE (database file), STUDIO_DATA_DIR, STUDIO_OUT,
@@ -172,6 +174,52 @@ def cmd_talent(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_breakdown(args: argparse.Namespace) -> int:
+    from .preproduction.categories import category_name
+    from .preproduction.sheets import export, write_sheets
+
+    with _studio(args) as studio:
+        sid = studio.script_id(args.script)
+        bd = (studio.tag_breakdown(sid, args.version, embeddings=args.embeddings) if args.retag or args.embeddings
+              else studio.breakdown(sid, args.version))
+        counts: dict[int, set[str]] = {}
+        for t in bd.tags:
+            counts.setdefault(t.category_id, set()).add(t.name)
+        print(f"{bd.title or sid}: {len(bd.scenes)} scenes, {len(bd.tags)} tags, {len(bd.elements())} elements")
+        for cid in sorted(counts):
+            names = sorted(counts[cid])
+            more = f", ... (+{len(names) - 6})" if len(names) > 6 else ""
+            print(f"  {cid:>3} {category_name(cid):<20} {len(names):>4}  {', '.join(names[:6])}{more}")
+        for edit, why in bd.unapplied:
+            print(f"  edit not applied: {edit.kind} {edit.name!r}: {why}")
+        for path in args.sheets or []:
+            print(f"  breakdown sheets: {write_sheets(bd, path)}")
+        for path in args.export or []:
+            print(f"  elements: {export(bd, path)}")
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from .preproduction.breakdown import Edit
+
+    with _studio(args) as studio:
+        sid = studio.script_id(args.script)
+        uid = None
+        if args.scene:
+            scenes = studio.scenes(sid)
+            hit = scenes.filter(scenes["number"] == args.scene)
+            if hit.is_empty():
+                raise ValueError(f"scene {args.scene!r} is not in the latest version of {sid!r}; see `studio scenes`")
+            uid = hit["scene_uid"][0]
+        edit = Edit(args.kind, args.category, args.name.upper(), scene_uid=uid,
+                    target_name=args.into.upper() if args.into else None, new_category=args.to_category,
+                    count=args.count, note=args.note or "")
+        eid = studio.edit_breakdown(edit, sid)
+        print(f"edit {eid} stored: {args.kind} {edit.name!r} "
+              f"({'scene ' + args.scene if args.scene else 'every scene'}); it applies to every later draft too")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -247,6 +295,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("file", type=Path)
     sp.add_argument("--time-limit", type=float, default=10.0, help="seconds for boards too big to prove (default 10)")
     sp.add_argument("--json", action="store_true", help="print cost, lower bound, optimality, order, seconds as JSON")
+
+    sp = add("breakdown", cmd_breakdown, "break a stored script down into elements (cast, props, vehicles, ...)")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--version", type=int, help="version number (default: latest)")
+    sp.add_argument("--retag", action="store_true", help="tag again even if this version has a breakdown")
+    sp.add_argument("--embeddings", action="store_true",
+                    help="also use sentence embeddings (bundled MiniLM) for words the lexicon lacks")
+    sp.add_argument("--sheets", action="append", type=Path, help="write breakdown sheets (.pdf or .html)")
+    sp.add_argument("--export", action="append", type=Path, help="write every tagged element (.csv or .parquet)")
+
+    sp = add("tag", cmd_tag, "correct the breakdown: add, remove, merge or recategorise an element")
+    store_opts(sp)
+    sp.add_argument("kind", choices=["add", "remove", "merge", "recategorise"])
+    sp.add_argument("name", help="element name as tagged, e.g. GUN")
+    sp.add_argument("--category", type=int, required=True, help="its category id, e.g. 104 for props")
+    sp.add_argument("--scene", help="scene number (default: every scene; required for add)")
+    sp.add_argument("--into", help="merge: the name it becomes, e.g. REVOLVER")
+    sp.add_argument("--to-category", type=int, help="recategorise: the new category id")
+    sp.add_argument("--count", type=int, help="add: head count (background)")
+    sp.add_argument("--note", help="why (kept with the edit)")
+    sp.add_argument("--script", help="script id (needed when the project has several)")
 
     sp = add("demo", cmd_demo, "run the main job on the bundled sample screenplay")
     store_opts(sp)

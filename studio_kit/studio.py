@@ -4,19 +4,28 @@ operations of every engine. The CLI, notebooks, dashboards and (later) the API a
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from .preproduction import breakdown_store, schedule_store
+from .preproduction.breakdown import Breakdown, Edit
+from .preproduction.calendar import ShootCalendar
+from .preproduction.dood import DayOutOfDays
+from .preproduction.schedule import Weights
+from .preproduction.schedule_store import StoredSchedule
 from .screenplay.analysis import ScriptAnalysis, analyze, load_script
 from .screenplay.errors import ScreenplayError
 from .screenplay.pagination import layout_for
 from .settings import Settings
-from .store import Migration, ProjectScope, Store
+from .store import Migration, ProjectScope, Store, StoreError
 from .writing import scripts
 
 #: Every engine's tables, applied when a store opens.
-ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS,)
+ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.MIGRATIONS,
+                                          *schedule_store.MIGRATIONS)
 
 
 class Studio:
@@ -76,6 +85,131 @@ class Studio:
 
     def scenes(self, script_id: str, version: int | None = None) -> pl.DataFrame:
         return scripts.scenes_frame(self.scope, script_id, version)
+
+    def projects(self) -> pl.DataFrame:
+        """The tenant's projects (never another tenant's)."""
+        return self.store.projects(self.tenant)
+
+    def script_id(self, script_id: str | None = None) -> str:
+        """The named script, or the project's only one."""
+        return script_id or scripts.default_script_id(self.scope)
+
+    def stored_script(self, script_id: str | None = None, version: int | None = None) -> scripts.StoredScript:
+        return scripts.load_analysis(self.scope, self.script_id(script_id), version)
+
+    # -- pre-production: breakdown ------------------------------------------------------------
+    def tag_breakdown(self, script_id: str | None = None, version: int | None = None, *,
+                      embeddings: bool = False) -> Breakdown:
+        """Tag a stored version automatically (offline lexicon; sentence embeddings for words the
+        lexicon lacks when ``embeddings``), store the tags, and return them with people's edits applied."""
+        stored = self.stored_script(script_id, version)
+        embedder = None
+        if embeddings:
+            from .generation.embeddings import SentenceEmbedder
+
+            embedder = SentenceEmbedder()
+        breakdown_store.tag_version(self.scope, stored.script_id, stored.analysis, stored.version, embedder=embedder)
+        return breakdown_store.effective_breakdown(self.scope, stored.script_id, stored.version)
+
+    def breakdown(self, script_id: str | None = None, version: int | None = None) -> Breakdown:
+        """The stored breakdown of a version (tagging it first if it never was), edits applied."""
+        sid = self.script_id(script_id)
+        v = version or scripts.latest_version(self.scope, sid)
+        if self.scope.one("SELECT count(*) FROM {breakdown_tag} WHERE script_id = $s AND version = $v",
+                          {"s": sid, "v": v})[0] == 0:
+            if self.store.read_only:
+                raise StoreError(f"script {sid!r} v{v} has no breakdown yet; run `studio breakdown` as the writer")
+            return self.tag_breakdown(sid, v)
+        return breakdown_store.effective_breakdown(self.scope, sid, v)
+
+    def edit_breakdown(self, edit: Edit, script_id: str | None = None) -> int:
+        """Record a person's correction (add, remove, merge, recategorise); it survives new drafts."""
+        return breakdown_store.add_edit(self.scope, self.script_id(script_id), edit)
+
+    # -- pre-production: schedule and Day Out of Days ------------------------------------------------
+    def plan_schedule(self, script_id: str | None = None, version: int | None = None, *,
+                      start: date | None = None, capacity_eighths: int | None = 40,
+                      capacity_hours: float | None = None, weights: Weights | None = None,
+                      time_limit: float = 20.0, unavailable: dict[str, list[date]] | None = None,
+                      fixed: dict[str, date] | None = None, calendar: ShootCalendar | None = None,
+                      drop_pickup: bool = False, max_days: int = 0, label: str = "") -> StoredSchedule:
+        """Strips from the breakdown, an optimised board (cast pay with holds, company moves, day/night
+        switches, overtime), stored as a new schedule version. ``unavailable`` maps a character to
+        dates they cannot work; ``fixed`` maps a scene number to the date it must shoot."""
+        from .preproduction.schedule import ScheduleRequest, solve_schedule, strips_from_scenes
+
+        stored = self.stored_script(script_id, version)
+        sid, sc = stored.script_id, stored.analysis.scenes
+        bd = self.breakdown(sid, stored.version)
+        cast_of: dict[str, list[str]] = {u: [] for u in stored.scene_uids}
+        for t in bd.tags:
+            if t.category_id == 100 and t.name not in cast_of.setdefault(t.scene_uid, []):
+                cast_of[t.scene_uid].append(t.name)
+        scenes_in = {c: sum(c in v for v in cast_of.values()) for v in cast_of.values() for c in v}
+        ranked = sorted(scenes_in, key=lambda c: (-scenes_in[c], c))
+        ids = schedule_store.cast_numbers(self.scope, sid, ranked)
+        strips = strips_from_scenes([replace(s, speaking=cast_of[u], non_speaking=[])
+                                     for s, u in zip(sc, stored.scene_uids, strict=True)], ids,
+                                    scene_uids=stored.scene_uids)
+        cal = calendar or ShootCalendar(start or date.today())
+        tiers = schedule_store.read_cast_rates(self._data_file("rates/cast_day_rates.csv"))
+        rates = dict(self.scope.rows("SELECT cast_id, daily_rate FROM {cast_member} WHERE script_id = $s "
+                                     "AND daily_rate IS NOT NULL", {"s": sid}))
+        pay = {i: float(rates.get(i, schedule_store.rate_for(i, tiers))) for i in ids.values()}
+        request = ScheduleRequest(strips, pay, capacity_eighths, capacity_hours, max_days, weights or Weights(),
+                                  time_limit=time_limit, drop_pickup=drop_pickup)
+        horizon = cal.dates(max(request.days(), 1))
+        for name, days in (unavailable or {}).items():
+            if name.upper() not in ids:
+                raise ValueError(f"unavailable: {name!r} is not in the cast of {sid!r} ({', '.join(ranked[:8])}, ...)")
+            request.actor_unavailable[ids[name.upper()]] = {cal.day_number(d) for d in days if d in horizon}
+        uid_of = {s.number: s.scene_uid for s in strips}
+        for number, when in (fixed or {}).items():
+            if str(number) not in uid_of:
+                raise ValueError(f"fixed: scene {number!r} is not in {sid!r} v{stored.version}")
+            request.fixed_days[uid_of[str(number)]] = cal.day_number(when) - 1
+        sched = solve_schedule(request)
+        v = schedule_store.save_schedule(self.scope, sid, stored.version, request, sched, cal, label)
+        return schedule_store.load_schedule(self.scope, sid, v)
+
+    def schedule(self, script_id: str | None = None, version: int | None = None) -> StoredSchedule:
+        return schedule_store.load_schedule(self.scope, self.script_id(script_id), version)
+
+    def schedules(self, script_id: str | None = None) -> pl.DataFrame:
+        return schedule_store.schedules_frame(self.scope, self.script_id(script_id))
+
+    def stripboard(self, script_id: str | None = None, version: int | None = None) -> pl.DataFrame:
+        return schedule_store.strips_frame(self.scope, self.script_id(script_id), version)
+
+    def cast(self, script_id: str | None = None) -> pl.DataFrame:
+        return schedule_store.cast_frame(self.scope, self.script_id(script_id))
+
+    def compare_schedules(self, a: int, b: int, script_id: str | None = None) -> dict:
+        from .preproduction.schedule import compare
+
+        sid = self.script_id(script_id)
+        return compare(self.schedule(sid, a).schedule, self.schedule(sid, b).schedule)
+
+    def dood(self, script_id: str | None = None, version: int | None = None, *,
+             categories: tuple[int, ...] = ()) -> DayOutOfDays:
+        """Day Out of Days of a stored schedule: cast, plus elements of the breakdown ``categories``
+        (e.g. 103 vehicles, 108 animals) booked on the days their scenes shoot."""
+        from .preproduction.categories import category_name
+
+        stored = self.schedule(script_id, version)
+        cast = {int(i): c for i, c in self.cast(stored.script_id).select("cast_id", "character").iter_rows()}
+        elements: dict[tuple[str, str], set[str]] = {}
+        if categories:
+            for t in self.breakdown(stored.script_id, stored.script_version).tags:
+                if t.category_id in categories:
+                    elements.setdefault((category_name(t.category_id), t.name), set()).add(t.scene_uid)
+        return schedule_store.dood_for(stored, cast, elements)
+
+    def _data_file(self, rel: str) -> Path:
+        for base in (self.settings.data_dir, Path(__file__).resolve().parents[1] / "data"):
+            if (Path(base) / rel).exists():
+                return Path(base) / rel
+        raise FileNotFoundError(f"data file {rel!r} not found under {self.settings.data_dir}")
 
     def changes(self, script_id: str, version: int | None = None) -> dict:
         import json
