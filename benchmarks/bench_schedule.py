@@ -1,0 +1,125 @@
+"""Talent scheduling and shooting schedule benchmark.
+
+Every instance in tests/fixtures/talent/: our solver (``talent.solve``) against a plain textbook
+CP-SAT model of the same problem (position variables with AllDifferent, each actor's first and
+last position, minimise sum cost x span), same time limit. Then the 120- and 400-page synthetic
+scripts end to end (strips from scenes -> ``solve_schedule``), with time and peak memory.
+
+    python benchmarks/bench_schedule.py [--time-limit 10] [--board-limit 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+import tracemalloc
+from pathlib import Path
+
+from ortools.sat.python import cp_model
+
+from studio_kit.preproduction import schedule, talent
+from studio_kit.screenplay.analysis import analyze, parse_text
+from studio_kit.screenplay.synthetic import synthetic_script
+
+DATA = Path(__file__).parents[1] / "tests" / "fixtures" / "talent"
+
+
+def cpsat_talent(inst: talent.TalentInstance, time_limit: float) -> tuple[int | None, int, float]:
+    """The textbook model: scene i at position pos[i]; start[i] its first day; an actor's span runs
+    from the start of its earliest scene to the end of its latest."""
+    t0 = time.perf_counter()
+    n, total = inst.scenes, sum(inst.duration)
+    m = cp_model.CpModel()
+    pos = [m.NewIntVar(0, n - 1, f"p{i}") for i in range(n)]
+    m.AddAllDifferent(pos)
+    before = {(i, j): m.NewBoolVar(f"b{i}_{j}") for i in range(n) for j in range(n) if i != j}
+    for i in range(n):
+        for j in range(i + 1, n):
+            m.Add(pos[i] < pos[j]).OnlyEnforceIf(before[i, j])
+            m.Add(pos[i] > pos[j]).OnlyEnforceIf(before[i, j].Not())
+            m.Add(before[j, i] == 1 - before[i, j])
+    start = []
+    for i in range(n):
+        s = m.NewIntVar(0, total - inst.duration[i], f"s{i}")
+        m.Add(s == sum(inst.duration[j] * before[j, i] for j in range(n) if j != i))
+        start.append(s)
+    obj = []
+    for a in range(inst.actors):
+        mine = [i for i in range(n) if inst.cast[a][i]]
+        if not mine:
+            continue
+        first = m.NewIntVar(0, total, f"f{a}")
+        last = m.NewIntVar(0, total, f"l{a}")
+        m.AddMinEquality(first, [start[i] for i in mine])
+        m.AddMaxEquality(last, [start[i] + inst.duration[i] for i in mine])
+        obj.append(inst.cost[a] * (last - first))
+    m.Minimize(sum(obj))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 2
+    st = solver.Solve(m)
+    cost = int(solver.ObjectiveValue()) if st in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    return cost, int(solver.BestObjectiveBound()), time.perf_counter() - t0
+
+
+def talent_table(time_limit: float) -> None:
+    optima = json.loads((DATA / "optima.json").read_text())
+    print(f"Talent scheduling, every instance in tests/fixtures/talent/ (CP-SAT: 2 workers, {time_limit:g} s)")
+    head = (f"{'instance':34} {'scenes':>6} {'merged':>6} {'cost':>6} {'optimum':>7} {'gap':>6} {'ours s':>7} "
+            f"{'method':>10} | {'cpsat':>6} {'bound':>6} {'cpsat s':>7}")
+    print(head)
+    print("-" * len(head))
+    ours_total = cp_total = 0.0
+    for key in sorted(optima):
+        inst = talent.read_instance(DATA / key)
+        sol = talent.solve(inst, time_limit=time_limit)
+        cost, bound, secs = cpsat_talent(inst, time_limit)
+        ours_total += sol.seconds
+        cp_total += secs
+        print(f"{key:34} {inst.scenes:>6} {sol.merged_scenes:>6} {sol.cost:>6} {optima[key]['optimal_total_cost']:>7} "
+              f"{sol.gap:>6.1%} {sol.seconds:>7.2f} {sol.method:>10} | {cost if cost is not None else '-':>6} "
+              f"{bound:>6} {secs:>7.2f}")
+    print(f"{'total seconds':34} {'':>6} {'':>6} {'':>6} {'':>7} {'':>6} {ours_total:>7.1f} {'':>10} | "
+          f"{'':>6} {'':>6} {cp_total:>7.1f}")
+
+
+def board_table(board_limit: float) -> None:
+    print(f"\nShooting schedule end to end (synthetic scripts; capacity 5 pages/day; CP-SAT 2 workers, "
+          f"{board_limit:g} s budget)")
+    head = (f"{'script':10} {'strips':>6} {'cast':>5} {'days':>5} {'cost':>10} {'bound':>10} {'gap':>6} "
+            f"{'moves':>5} {'D/N':>4} {'holds':>5} {'status':>9} {'s':>6} {'peak MB':>8}")
+    print(head)
+    print("-" * len(head))
+    for pages in (120, 400):
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        a = analyze(parse_text(synthetic_script(pages)))
+        strips = schedule.strips_from_scenes(a.scenes, schedule.cast_ids_for(a.scenes, a.screenplay))
+        cast = sorted({c for s in strips for c in s.cast})
+        pay = {c: 3000 if c <= 3 else 1500 if c <= 8 else 500 for c in cast}
+        req = schedule.ScheduleRequest(strips, pay, capacity_eighths=40, time_limit=board_limit)
+        sch = schedule.solve_schedule(req)
+        secs = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        c = sch.cost
+        print(f"{pages:>3} pages  {len(strips):>6} {len(cast):>5} {c.days:>5} {c.total:>10.0f} {sch.lower_bound:>10.0f} "
+              f"{sch.gap:>6.1%} {c.company_moves:>5} {c.day_night_switches:>4} {c.hold_days:>5} {sch.status:>9} "
+              f"{secs:>6.1f} {peak:>8.1f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"(peak MB: Python allocations by tracemalloc; process max RSS {rss:.0f} MB incl. CP-SAT)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--time-limit", type=float, default=10.0, help="seconds per talent instance, both solvers")
+    ap.add_argument("--board-limit", type=float, default=60.0, help="seconds for each synthetic board")
+    args = ap.parse_args()
+    talent_table(args.time_limit)
+    board_table(args.board_limit)
+
+
+if __name__ == "__main__":
+    main()
