@@ -22,6 +22,8 @@ examples:
   studio export script.fountain -o s.fdx    convert between Fountain and Final Draft
   studio breakdown -p my-film --sheets b.pdf tag every scene's elements; breakdown sheets
   studio tag merge GUN --into REVOLVER --category 104 -p my-film   correct the breakdown
+  studio schedule -p my-film --start 2027-03-01   optimised shooting schedule (stored as a version)
+  studio dood -p my-film -o dood.xlsx -o shoot.ics Day Out of Days and the shoot calendar
   studio talent film103.dzn --json          solve a talent-scheduling benchmark instance
 
 settings come from the environment: STUDIO_STORE (database file), STUDIO_DATA_DIR, STUDIO_OUT,
@@ -220,6 +222,96 @@ def cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dates(values: list[str] | None, what: str) -> list:
+    from datetime import date
+
+    out = []
+    for v in values or []:
+        try:
+            out.append(date.fromisoformat(v))
+        except ValueError:
+            raise ValueError(f"{what}: {v!r} is not a date; write it as YYYY-MM-DD") from None
+    return out
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from .preproduction.calendar import ShootCalendar
+    from .preproduction.schedule import Weights
+    from .screenplay.model import format_eighths
+
+    unavailable: dict[str, list] = {}
+    for spec in args.unavailable or []:
+        name, _, days = spec.partition("=")
+        if not days:
+            raise ValueError(f"--unavailable {spec!r}: write NAME=YYYY-MM-DD[,YYYY-MM-DD...]")
+        unavailable.setdefault(name.strip().upper(), []).extend(_dates(days.split(","), f"--unavailable {name}"))
+    fixed = {}
+    for spec in args.fix or []:
+        number, _, day = spec.partition("=")
+        fixed[number.strip()] = _dates([day], f"--fix {number}")[0]
+    start = _dates([args.start], "--start")[0]
+    weekdays = tuple(int(d) for d in args.weekdays.split(",")) if args.weekdays else (0, 1, 2, 3, 4)
+    cal = ShootCalendar(start, weekdays, set(_dates(args.holiday, "--holiday")))
+    with _studio(args) as studio:
+        st = studio.plan_schedule(args.script, start=start, calendar=cal, capacity_eighths=args.capacity,
+                                  capacity_hours=args.hours, time_limit=args.time_limit,
+                                  weights=Weights(args.move_cost, args.day_night_cost, args.overtime_cost),
+                                  unavailable=unavailable, fixed=fixed, drop_pickup=args.drop_pickup,
+                                  label=args.label or "")
+        sch, c = st.schedule, st.schedule.cost
+        proof = "proven optimal" if sch.optimal else f"gap {sch.gap:.1%} to lower bound {sch.lower_bound:,.0f}"
+        print(f"{st.script_id}: schedule version {st.version}: {st.shoot_days} shoot days from {st.dates()[0]}, "
+              f"cost {c.total:,.0f} ({proof}; {sch.seconds:.1f} s)")
+        print(f"  cast pay {c.cast_pay:,.0f} ({c.hold_days} hold days), {c.company_moves} company moves "
+              f"({c.move_cost:,.0f}), {c.day_night_switches} day/night switches, {c.overtime_hours:g} h overtime")
+        for d, (day, when) in enumerate(zip(sch.days, st.dates(), strict=True), start=1):
+            eighths = sum(s.eighths for s in day)
+            print(f"  Day {d:>2} {when:%a %d %b}: {format_eighths(eighths):>6} pp  "
+                  + " ".join(f"{s.number}{'N' if s.day_night == 'N' else ''}" for s in day))
+    return 0
+
+
+def cmd_schedules(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    with _studio(args, read_only=True) as studio, pl.Config(tbl_rows=-1, tbl_width_chars=160):
+        if args.compare:
+            a, b = args.compare
+            diff = studio.compare_schedules(a, b, args.script)
+            print(f"schedule {a} -> {b}")
+            for term, v in diff["terms"].items():
+                if v["delta"]:
+                    print(f"  {term:<20} {v['a']:>12,.1f} {v['b']:>12,.1f} {v['delta']:>+12,.1f}")
+            for uid, (da, db) in list(diff["moved_scenes"].items())[:40]:
+                print(f"  scene {uid[:8]} moved from day {da} to day {db}")
+        else:
+            print(studio.schedules(args.script))
+    return 0
+
+
+def cmd_dood(args: argparse.Namespace) -> int:
+    with _studio(args, read_only=True) as studio:
+        stored = studio.schedule(args.script, args.version)
+        dood = studio.dood(args.script, args.version, categories=tuple(args.category or ()))
+        for row in dood.rows:
+            t = row.totals
+            print(f"  {row.element.element_id:>4} {row.element.name:<22} work {t.work:>3} hold {t.hold:>3} "
+                  f"paid {t.paid_days:>3}  day {t.start_day} -> {t.finish_day}")
+        title = stored.script_id
+        for path in args.output or []:
+            suffix = path.suffix.lower()
+            if suffix == ".csv":
+                dood.write_csv(path)
+            elif suffix == ".xlsx":
+                dood.write_xlsx(path, title=f"{title} - Day Out of Days")
+            elif suffix == ".ics":
+                dood.write_ical(path, title)
+            else:
+                raise ValueError(f"{path}: write .csv, .xlsx or .ics")
+            print(f"  written: {path}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -317,6 +409,35 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--count", type=int, help="add: head count (background)")
     sp.add_argument("--note", help="why (kept with the edit)")
     sp.add_argument("--script", help="script id (needed when the project has several)")
+
+    sp = add("schedule", cmd_schedule, "plan an optimised shooting schedule (a new schedule version)")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--start", required=True, help="first possible shoot date, YYYY-MM-DD")
+    sp.add_argument("--capacity", type=int, default=40, help="page eighths a day (default 40 = 5 pages)")
+    sp.add_argument("--hours", type=float, help="also cap estimated hours a day")
+    sp.add_argument("--weekdays", help="shooting weekdays, 0=Mon..6=Sun (default 0,1,2,3,4)")
+    sp.add_argument("--holiday", action="append", help="a company holiday, YYYY-MM-DD (repeatable)")
+    sp.add_argument("--unavailable", action="append", help="NAME=DATE[,DATE...]: a cast member's days off")
+    sp.add_argument("--fix", action="append", help="SCENE=DATE: a scene that must shoot on that date")
+    sp.add_argument("--move-cost", type=float, default=500.0, help="cost of a company move (default 500)")
+    sp.add_argument("--day-night-cost", type=float, default=300.0, help="cost of a day/night switch (default 300)")
+    sp.add_argument("--overtime-cost", type=float, default=400.0, help="cost of an overtime hour (default 400)")
+    sp.add_argument("--drop-pickup", action="store_true", help="allow drop/pick-up across gaps over 10 days")
+    sp.add_argument("--time-limit", type=float, default=20.0, help="solver seconds (default 20)")
+    sp.add_argument("--label", help="a name for this version, e.g. 'after Mara's dates'")
+
+    sp = add("schedules", cmd_schedules, "list schedule versions, or compare two")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--compare", type=int, nargs=2, metavar=("A", "B"), help="compare versions A and B")
+
+    sp = add("dood", cmd_dood, "Day Out of Days of a schedule (CSV, XLSX, iCal)")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--version", type=int, help="schedule version (default: latest)")
+    sp.add_argument("--category", type=int, action="append", help="also elements of this breakdown category, e.g. 108")
+    sp.add_argument("-o", "--output", type=Path, action="append", help="write .csv, .xlsx or .ics (repeatable)")
 
     sp = add("demo", cmd_demo, "run the main job on the bundled sample screenplay")
     store_opts(sp)
