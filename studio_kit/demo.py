@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+import polars as pl
 
 from .screenplay.io import atomic_write, save_script
 from .screenplay.pagination import layout_for
@@ -79,10 +82,44 @@ def run_demo(out: Path, settings: Settings | None = None, script: Path | None = 
                                                 json.dumps(studio.changes(report.script_id, rev.version), indent=1))
             res.summary["revision"] = {"version": rev.version, **rev.summary()}
         res.summary["stored_versions"] = studio.versions(report.script_id).height
+        _preproduction(studio, report.script_id, out / "preproduction", res)
     res.summary["seconds"] = round(time.perf_counter() - t0, 2)
     if not quiet:
         _print(res, analysis)
     return res
+
+
+#: The demo's shoot starts on a fixed Monday so its calendar (and DOOD) is the same every run.
+DEMO_START = date(2027, 3, 1)
+
+
+def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -> None:
+    """Breakdown, an optimised schedule and the Day Out of Days of the latest draft."""
+    from .preproduction.sheets import export, write_sheets
+
+    bd = studio.breakdown(script_id)
+    res.files["breakdown_pdf"] = write_sheets(bd, out / "breakdown_sheets.pdf")
+    res.files["breakdown_html"] = write_sheets(bd, out / "breakdown_sheets.html")
+    res.files["breakdown_csv"] = export(bd, out / "breakdown_elements.csv")
+    stored = studio.plan_schedule(script_id, start=DEMO_START, time_limit=10.0, label="demo")
+    board = studio.stripboard(script_id, stored.version)
+    res.files["stripboard_csv"] = out / "stripboard.csv"
+    atomic_write(res.files["stripboard_csv"], _csv(board.with_columns(
+        pl.col("cast_ids").cast(pl.List(pl.Utf8)).list.join(","))))
+    dood = studio.dood(script_id, stored.version, categories=(103, 108))
+    res.files["dood_xlsx"] = dood.write_xlsx(out / "day_out_of_days.xlsx", title=f"{bd.title} - Day Out of Days")
+    res.files["dood_csv"] = dood.write_csv(out / "day_out_of_days.csv")
+    res.files["shoot_ics"] = dood.write_ical(out / "shoot_days.ics", bd.title)
+    sch = stored.schedule
+    res.summary["breakdown"] = {"tags": len(bd.tags), "elements": len(bd.elements())}
+    res.summary["schedule"] = {"version": stored.version, "days": stored.shoot_days, "cost": sch.cost.total,
+                               "lower_bound": sch.lower_bound, "gap": sch.gap, "optimal": sch.optimal,
+                               "seconds": round(sch.seconds, 1), "first": stored.dates()[0].isoformat(),
+                               "last": stored.dates()[-1].isoformat()}
+
+
+def _csv(df: pl.DataFrame) -> str:
+    return df.write_csv()
 
 
 def _print(res: DemoResult, analysis) -> None:
@@ -98,10 +135,19 @@ def _print(res: DemoResult, analysis) -> None:
         r = s["revision"]
         parts = ", ".join(f"{k} {v}" for k, v in r.items() if k != "version" and v)
         print(f"  revised draft stored as version {r['version']}: {parts}")
+    if "schedule" in s:
+        b, sc = s["breakdown"], s["schedule"]
+        proof = "proven optimal" if sc["optimal"] else f"{sc['gap']:.0%} above the lower bound {sc['lower_bound']:,.0f}"
+        print(f"  breakdown: {b['tags']} tags, {b['elements']} elements")
+        print(f"  schedule v{sc['version']}: {sc['days']} shoot days {sc['first']} .. {sc['last']}, "
+              f"cost {sc['cost']:,.0f} ({proof}, {sc['seconds']} s)")
     print(f"\n  database:         {res.store}  (project night-train, {s['stored_versions']} versions)")
     for label, key in [("screenplay PDF", "pdf"), ("A4 PDF", "pdf_a4"), ("scene report", "scene_report"),
                        ("scenes CSV", "scenes_csv"), ("statistics", "stats"), ("Final Draft", "fdx"),
-                       ("Fountain export", "fountain"), ("revision diff", "changes")]:
+                       ("Fountain export", "fountain"), ("revision diff", "changes"),
+                       ("breakdown sheets", "breakdown_pdf"), ("breakdown HTML", "breakdown_html"),
+                       ("elements CSV", "breakdown_csv"), ("stripboard", "stripboard_csv"),
+                       ("Day Out of Days", "dood_xlsx"), ("DOOD CSV", "dood_csv"), ("shoot calendar", "shoot_ics")]:
         if key in res.files:
             print(f"  {label + ':':<18}{res.files[key]}")
     print(f"\n  done in {s['seconds']} s\n")
