@@ -369,7 +369,7 @@ def _lookup(tables: list[np.ndarray], masks: np.ndarray, combine: str, bits: int
 
 
 def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: int = 3_000_000,
-                  upper: TalentSolution | None = None) -> TalentSolution:
+                  upper: TalentSolution | None = None, beam: int = 0) -> TalentSolution:
     """Proven optimum for boards past the array DP (about 30 merged scenes): the subset DP run
     forward over the sets of scenes already shot, keeping only states whose cost so far plus a lower
     bound on the rest beats the best known order (local search), with the Garcia de la Banda,
@@ -382,11 +382,20 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
     * bound on the rest: every actor's own work, plus for the actors already on set the pay of the
       one who wraps last, who is held through every remaining scene of the others.
 
-    When the time or state budget runs out the answer is the best order with a valid lower bound
-    (the least bound over the frontier) instead of a proof."""
+    The incumbent comes from local search sharpened by beam runs of this same search (``beam``: keep
+    only the most promising states of each layer, a heuristic). When the time or state budget runs
+    out the answer is the best order with a valid lower bound (the least bound over the frontier)
+    instead of a proof."""
     t0 = time.perf_counter()
     if upper is None:
-        upper = solve_local(inst, time_limit=min(2.0, time_limit / 4), seed=0)
+        upper = solve_local(inst, time_limit=min(1.0, time_limit / 8), seed=0)
+        if not beam:  # sharpen the incumbent with widening beams of the same search
+            for width in (1_000, 10_000, 100_000):
+                if time.perf_counter() - t0 > time_limit / 4:
+                    break
+                trial = solve_bounded(inst, time_limit, max_states, upper, beam=width)
+                if trial.cost < upper.cost:
+                    upper = trial
     best_order, best_cost = list(upper.order), upper.cost
     groups = merge_identical(inst)
     casts = [inst.scene_actors(g[0]) for g in groups]
@@ -483,8 +492,12 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
         first = np.ones(S2.size, dtype=bool)
         first[1:] = S2[1:] != S2[:-1]
         S2, g2, ki = S2[first], g2[first], ki[first]
-        keep = bound(S2, g2) < ub
-        S2, g2, ki = S2[keep], g2[keep], ki[keep]
+        lb2 = bound(S2, g2)
+        keep = lb2 < ub
+        S2, g2, ki, lb2 = S2[keep], g2[keep], ki[keep], lb2[keep]
+        if beam and S2.size > beam:  # heuristic mode: the most promising states only
+            best_k = np.sort(np.argpartition(lb2, beam)[:beam])
+            S2, g2, ki = S2[best_k], g2[best_k], ki[best_k]
         states += int(S2.size)
         layers_S.append(S2)
         layers_k.append(ki)
@@ -506,6 +519,8 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
         lb = best_cost
     elif stopped:
         lb = frontier_lb + const
+    elif beam:
+        lb = inst.fixed_cost()  # the beam proves nothing
     else:
         lb = best_cost  # nothing beats the incumbent: it is optimal
     lb = max(lb, inst.fixed_cost())
