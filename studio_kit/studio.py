@@ -162,7 +162,7 @@ class Studio:
         for name, days in (unavailable or {}).items():
             if name.upper() not in ids:
                 raise ValueError(f"unavailable: {name!r} is not in the cast of {sid!r} ({', '.join(ranked[:8])}, ...)")
-            request.actor_unavailable[ids[name.upper()]] = {cal.day_number(d) for d in days if d in horizon}
+            request.actor_unavailable[ids[name.upper()]] = {cal.day_number(d) - 1 for d in days if d in horizon}
         uid_of = {s.number: s.scene_uid for s in strips}
         for number, when in (fixed or {}).items():
             if str(number) not in uid_of:

@@ -27,7 +27,9 @@ def planned(tmp_path_factory):
     studio = Studio.open(Settings(), project="night-train", store_path=path)
     studio.ingest_script(SAMPLE)
     first = studio.plan_schedule(start=START, time_limit=3)
-    mara_days = first.dates()[:2]
+    # Mara is away on the first two dates she worked in the first board: the second must move her.
+    worked = sorted({d for d, day in enumerate(first.schedule.days) for s in day if 1 in s.cast})
+    mara_days = [first.dates()[d] for d in worked[:2]]
     second = studio.plan_schedule(start=START, time_limit=3, unavailable={"MARA": mara_days},
                                   fixed={"1": first.dates()[3]}, label="Mara away")
     yield studio, first, second, mara_days
