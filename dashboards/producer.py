@@ -15,9 +15,11 @@ everything it shows while it is called (the studio is closed afterwards).
 from __future__ import annotations
 
 import copy
+import html
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -27,6 +29,8 @@ import panel as pn
 import param
 import polars as pl
 
+from studio_kit.preproduction.dood import LEGEND, DayOutOfDays
+from studio_kit.screenplay.model import format_eighths
 from studio_kit.settings import Settings
 from studio_kit.store import Store, StoreError
 from studio_kit.studio import ALL_MIGRATIONS, Studio
@@ -194,8 +198,260 @@ def script_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
     )
 
 
+# -- the stripboard and the Day Out of Days --------------------------------------------------------
+
+#: Strip colours by set type and time of day, the paper-stripboard convention (background, text).
+STRIP_COLOURS: dict[tuple[str, str], tuple[str, str]] = {
+    ("INT", "D"): ("#ffffff", "#111111"),
+    ("EXT", "D"): ("#fff27a", "#111111"),
+    ("INT", "N"): ("#7fa7e0", "#0b1a33"),
+    ("EXT", "N"): ("#8fd18b", "#0d2b0b"),
+}
+#: DOOD cell colours by code, the same as the printed grid (``dood.py``'s xlsx export).
+DOOD_COLOURS: dict[str, str] = {
+    "SW": "#A9D08E", "SWF": "#70AD47", "W": "#E2EFDA", "WF": "#F4B084", "H": "#FFE699",
+    "D": "#F8CBAD", "PW": "#C9C0E8", "PWF": "#B4A7D6", "TR": "#BDD7EE", "FT": "#FCE4EC",
+    "R": "#D9E1F2", "HOL": "#BFBFBF", "/": "#E7E6E6",
+}
+#: The DOOD totals shown right of the grid: store column -> header.
+DOOD_TOTALS: dict[str, str] = {"work": "Work", "hold": "Hold", "paid_days": "Paid"}
+DAY_CHART_HEIGHT = 300
+#: Breakdown categories booked on the DOOD beside the cast: vehicles (103) and animals (108).
+DOOD_CATEGORIES: tuple[int, ...] = (103, 108)
+
+
+def strip_colour(int_ext: str | None, day_night: str | None) -> tuple[str, str]:
+    """(background, text) of a strip. INT/EXT strips are coloured as exteriors (weather and light
+    rule the day), and a strip with no time of day as day."""
+    ie = "INT" if (int_ext or "").upper() == "INT" else "EXT"
+    dn = "N" if (day_night or "").upper() in ("N", "NIGHT") else "D"
+    return STRIP_COLOURS[(ie, dn)]
+
+
+def strip_kind(int_ext: str | None, day_night: str | None) -> str:
+    """The CSS class naming a strip's colour: ``strip-int-day``, ``strip-ext-night``..."""
+    ie = "int" if (int_ext or "").upper() == "INT" else "ext"
+    return f"strip-{ie}-{'night' if (day_night or '').upper() in ('N', 'NIGHT') else 'day'}"
+
+
+def day_totals(strips: pl.DataFrame, dates: Sequence[date] = ()) -> pl.DataFrame:
+    """Eighths and scenes per shoot day, in day order. ``dates`` (day 1 first) are the board's shoot
+    days: a day the board leaves empty is still a paid day, so it shows with 0 eighths."""
+    schema = {"day": pl.Int32, "shoot_date": pl.Date, "eighths": pl.Int64, "scenes": pl.UInt32}
+    found = (strips.group_by("day", "shoot_date").agg(pl.col("eighths").sum().cast(pl.Int64), pl.len().alias("scenes"))
+             .select(pl.col("day").cast(pl.Int32), "shoot_date", "eighths", pl.col("scenes").cast(pl.UInt32))
+             if not strips.is_empty() else pl.DataFrame(schema=schema))
+    every = pl.DataFrame({"day": range(1, len(dates) + 1), "shoot_date": list(dates)},
+                         schema={"day": pl.Int32, "shoot_date": pl.Date})
+    empty = every.join(found.select("day"), on="day", how="anti").with_columns(
+        pl.lit(0, pl.Int64).alias("eighths"), pl.lit(0, pl.UInt32).alias("scenes"))
+    return pl.concat([found, empty]).sort("day")
+
+
+def day_break_label(day: int, when: date, eighths: int) -> str:
+    """The black bar under a day's strips: ``End of Day 3 — Wed Mar 3, 2027 — 4 5/8 pages``."""
+    pages = f"{format_eighths(eighths)} pages" if eighths else "no scenes"
+    return f"End of Day {day} — {when:%a %b} {when.day}, {when.year} — {pages}"
+
+
+_STRIPBOARD_CSS = """
+<style>
+table.stripboard { border-collapse: separate; border-spacing: 0 2px; width: 100%; font: 13px/1.25 'Helvetica Neue',
+  Arial, sans-serif; }
+table.stripboard th { text-align: left; background: #23395b; color: #fff; padding: 6px 8px; position: sticky; top: 0;
+  font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+table.stripboard tr.strip td { padding: 5px 8px; border-top: 1px solid #555; border-bottom: 1px solid #555;
+  white-space: nowrap; }
+table.stripboard tr.strip td:first-child { border-left: 1px solid #555; }
+table.stripboard tr.strip td:last-child { border-right: 1px solid #555; white-space: normal; }
+table.stripboard td.sb-scene { font-weight: 700; font-size: 15px; text-align: center; }
+table.stripboard td.sb-set { font-weight: 600; text-transform: uppercase; }
+table.stripboard td.sb-pages, table.stripboard td.sb-day { text-align: right; }
+table.stripboard tr.day-break td { background: #111; color: #fff; font-weight: 700; text-align: center;
+  padding: 6px 8px; letter-spacing: .03em; }
+.sb-legend span { display: inline-block; padding: 2px 10px; margin-right: 6px; border: 1px solid #555;
+  font: 12px Arial, sans-serif; }
+</style>
+"""
+
+
+def stripboard_html(strips: pl.DataFrame, cast_names: Mapping[int, str] | None = None,
+                    dates: Sequence[date] = ()) -> str:
+    """The board as HTML: one coloured strip per scene in shooting order, a black bar ending each day
+    (each of ``dates``, day 1 first, when given: an empty shoot day still gets its bar)."""
+    names = cast_names or {}
+    by_day = {int(d): g for (d, _), g in strips.group_by("day", "shoot_date", maintain_order=True)}
+    days = day_totals(strips, dates)
+    head = "".join(f"<th>{h}</th>" for h in ("Day", "Sc.", "I/E", "Set", "D/N", "Cast", "Pages", "Synopsis"))
+    rows: list[str] = []
+    for day, when, total, _ in days.iter_rows():
+        group = by_day.get(day, strips.clear())
+        for s in group.sort("position").iter_rows(named=True):
+            bg, fg = strip_colour(s["int_ext"], s["day_night"])
+            ids = [int(i) for i in (s["cast_ids"] or [])]
+            cast_title = html.escape(", ".join(names.get(i, f"#{i}") for i in ids), quote=True)
+            cells = [
+                ("sb-day", str(day)), ("sb-scene", html.escape(s["number"])),
+                ("sb-ie", html.escape(s["int_ext"] or "")),
+                ("sb-set", html.escape(s["set_name"] or s["location"] or "")),
+                ("sb-dn", html.escape(s["day_night"] or "")),
+                ("sb-cast", ", ".join(str(i) for i in ids)), ("sb-pages", format_eighths(int(s["eighths"]))),
+                ("sb-synopsis", html.escape(s["synopsis"] or "")),
+            ]
+            tds = "".join(f'<td class="{c}"' + (f' title="{cast_title}"' if c == "sb-cast" else "") + f">{v}</td>"
+                          for c, v in cells)
+            rows.append(f'<tr class="strip {strip_kind(s["int_ext"], s["day_night"])}" '
+                        f'data-scene="{html.escape(s["number"], quote=True)}" '
+                        f'style="background:{bg};color:{fg}">{tds}</tr>')
+        rows.append(f'<tr class="day-break" data-day="{day}"><td colspan="8">'
+                    f"{html.escape(day_break_label(int(day), when, total))}</td></tr>")
+    legend = "".join(f'<span style="background:{strip_colour(ie, dn)[0]}">{ie} {"DAY" if dn == "D" else "NIGHT"}</span>'
+                     for ie, dn in STRIP_COLOURS)
+    return (f"{_STRIPBOARD_CSS}<div class='sb-legend'>{legend}</div>"
+            f"<table class='stripboard'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def day_chart(totals: pl.DataFrame, capacity_eighths: int | None = None) -> hv.Overlay | hv.Bars:
+    """Eighths per shoot day against the day's page capacity: which days are full, which light."""
+    data = totals.select(
+        pl.col("day").cast(pl.Utf8).alias("day"), pl.col("eighths"), pl.col("scenes"),
+        pl.col("shoot_date").dt.strftime("%a %b %d").alias("date"),
+        pl.col("eighths").map_elements(format_eighths, return_dtype=pl.Utf8).alias("pages"),
+    ).to_pandas()
+    bars = hv.Bars(data, kdims=[("day", "Shoot day")], vdims=[("eighths", "Eighths"), "pages", "scenes", "date"]).opts(
+        color="#23395b", line_color=None, tools=["hover"], responsive=True, height=DAY_CHART_HEIGHT,
+        title="Eighths per shoot day", default_tools=["save", "reset"],
+    )
+    if capacity_eighths:
+        return bars * hv.HLine(capacity_eighths).opts(color="#c0392b", line_dash="dashed", line_width=2)
+    return bars
+
+
+def _no_schedule(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    return pn.pane.Alert(f"No schedule for `{script_id}` in project {studio.project!r} yet. Make one with "
+                         f"`studio schedule -p {studio.project}`, then press Reload.",
+                         alert_type="info", css_classes=["no-schedule"])
+
+
+def _stripboard_view(studio: Studio, script_id: str, version: int) -> pn.viewable.Viewable:
+    """One schedule version: figures, the board, the day chart (read now: the studio closes after)."""
+    stored = studio.schedule(script_id, version)
+    sched = stored.schedule
+    cost = sched.cost.to_dict()
+    strips = studio.stripboard(script_id, version)
+    names = {int(i): c for i, c in studio.cast(script_id).select("cast_id", "character").iter_rows()}
+    dates = stored.dates()
+    when = f"{dates[0]:%a %b %d, %Y} to {dates[-1]:%a %b %d, %Y}" if dates else "no shoot days"
+    kpis = pn.Row(
+        _kpi("Shoot days", str(stored.shoot_days)), _kpi("Total cost", f"${cost['total']:,.0f}"),
+        _kpi("Lower bound", f"${sched.lower_bound:,.0f}"), _kpi("Gap", f"{100 * sched.gap:.1f}%"),
+        _kpi("Optimal", "yes" if sched.optimal else "no"), _kpi("Company moves", str(cost["company_moves"])),
+        _kpi("D/N switches", str(cost["day_night_switches"])),
+        margin=(0, 10), css_classes=["schedule-kpis"],
+    )
+    capacity = stored.request.get("capacity_eighths")
+    cast_line = " · ".join(f"{i} {n}" for i, n in sorted(names.items()))
+    label = f" ({stored.label})" if stored.label and stored.label != f"schedule {version}" else ""
+    return pn.Column(
+        pn.pane.Markdown(f"Schedule {version}{label} of `{script_id}` v{stored.script_version}"
+                         f" · {strips.height} strips · {when}", margin=(0, 10)),
+        kpis,
+        pn.pane.HoloViews(day_chart(day_totals(strips, dates), capacity), sizing_mode="stretch_width",
+                          css_classes=["stripboard-chart"]),
+        pn.pane.Markdown(f"**Cast:** {cast_line}", margin=(0, 10)),
+        pn.pane.HTML(stripboard_html(strips, names, dates), sizing_mode="stretch_width", css_classes=["stripboard-board", f"stripboard-v{version}"]),
+        sizing_mode="stretch_width",
+    )
+
+
+def stripboard_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    """A schedule version (the latest by default) as a paper stripboard, with its cost figures."""
+    versions = studio.schedules(script_id)
+    if versions.is_empty():
+        return _no_schedule(studio, script_id)
+    labels = {f"{r['version']}: {r['label'] or 'schedule'} ({r['shoot_days']} days, ${r['total']:,.0f})":
+              int(r["version"]) for r in versions.iter_rows(named=True)}
+    views = {v: _stripboard_view(studio, script_id, v) for v in labels.values()}  # read every version now
+    picker = pn.widgets.Select(name="Schedule version", options=labels, value=int(versions["version"][-1]),
+                               width=360, css_classes=["schedule-picker"])
+    return pn.Column(
+        pn.pane.Markdown("## Stripboard", margin=(0, 10)), picker,
+        pn.panel(pn.bind(views.__getitem__, picker), sizing_mode="stretch_width"),
+        sizing_mode="stretch_width",
+    )
+
+
+_DOOD_CSS = """
+<style>
+table.dood { border-collapse: collapse; font: 12px Arial, sans-serif; }
+table.dood th, table.dood td { border: 1px solid #9a9a9a; padding: 3px 6px; text-align: center; min-width: 30px; }
+table.dood thead th { background: #23395b; color: #fff; font-weight: 600; }
+table.dood thead tr.dood-dates th, table.dood thead tr.dood-weekdays th { background: #3b5277; font-weight: 400; }
+table.dood th.off { background: #8a8a8a !important; }
+table.dood td.dood-name { text-align: left; font-weight: 600; white-space: nowrap; }
+table.dood td.dood-total { background: #f4f6fa; font-weight: 700; }
+table.dood td.dood-code { font-weight: 600; }
+.dood-legend span { display: inline-block; padding: 2px 8px; margin: 0 6px 4px 0; border: 1px solid #9a9a9a;
+  font: 12px Arial, sans-serif; }
+</style>
+"""
+
+
+def dood_html(dood: DayOutOfDays) -> str:
+    """The DOOD grid: one row per element, one column per calendar date, coloured codes, totals."""
+    cols = dood.columns
+    total_heads = "".join(f"<th rowspan='3'>{h}</th>" for h in DOOD_TOTALS.values())
+
+    def _cls(c) -> str:
+        return "" if c.shoot_day is not None else " class='off'"
+
+    days = "".join(f"<th{_cls(c)}>{html.escape(c.heading)}</th>" for c in cols)
+    dates = "".join(f"<th{_cls(c)}>{c.date:%b} {c.date.day}</th>" for c in cols)
+    weekdays = "".join(f"<th{_cls(c)}>{html.escape(c.weekday)}</th>" for c in cols)
+    head = (f"<tr><th rowspan='3'>#</th><th rowspan='3'>Element</th><th>Shoot day</th>{days}{total_heads}</tr>"
+            f"<tr class='dood-dates'><th>Date</th>{dates}</tr><tr class='dood-weekdays'><th></th>{weekdays}</tr>")
+    body: list[str] = []
+    for r in dood.rows:
+        cells = "".join(
+            f"<td class='dood-code' data-date='{c.date.isoformat()}' style='background:{DOOD_COLOURS[v]}'>"
+            f"{html.escape(v)}</td>" if v in DOOD_COLOURS
+            else f"<td data-date='{c.date.isoformat()}'>{html.escape(v)}</td>"
+            for c, v in zip(cols, r.cells, strict=True))
+        t = r.totals
+        totals = {"work": t.work, "hold": t.hold, "paid_days": t.paid_days}
+        tot = "".join(f"<td class='dood-total'>{totals[k]}</td>" for k in DOOD_TOTALS)
+        category = "" if r.element.category == "cast" else f" <small>({html.escape(r.element.category)})</small>"
+        body.append(f"<tr class='dood-row' data-element='{html.escape(r.element.element_id, quote=True)}'>"
+                    f"<td>{html.escape(r.element.element_id if r.element.category == 'cast' else '')}</td>"
+                    f"<td class='dood-name' colspan='2'>{html.escape(r.element.name)}{category}</td>{cells}{tot}</tr>")
+    legend = "".join(f"<span style='background:{DOOD_COLOURS[c]}'><b>{html.escape(c)}</b> {html.escape(text)}</span>"
+                     for c, text in LEGEND.items() if c in DOOD_COLOURS)
+    return (f"{_DOOD_CSS}<div style='overflow-x:auto'><table class='dood'><thead>{head}</thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div><div class='dood-legend'>{legend}</div>")
+
+
+def dood_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    """The latest schedule's Day Out of Days: cast, plus vehicles and animals booked by the day."""
+    versions = studio.schedules(script_id)
+    if versions.is_empty():
+        return _no_schedule(studio, script_id)
+    version = int(versions["version"][-1])
+    dood = studio.dood(script_id, version, categories=DOOD_CATEGORIES)
+    cast = sum(r.element.category == "cast" for r in dood.rows)
+    paid = sum(r.totals.paid_days for r in dood.rows if r.element.category == "cast")
+    holds = sum(r.totals.hold for r in dood.rows if r.element.category == "cast")
+    return pn.Column(
+        pn.pane.Markdown(f"## Day Out of Days\nSchedule {version} of `{script_id}` · {dood.shoot_days} shoot days · "
+                         f"{len(dood.columns)} calendar days", margin=(0, 10)),
+        pn.Row(_kpi("Cast", str(cast)), _kpi("Cast paid days", str(paid)), _kpi("Hold days", str(holds)),
+               _kpi("Other elements", str(len(dood.rows) - cast)), margin=(0, 10)),
+        pn.pane.HTML(dood_html(dood), sizing_mode="stretch_width", css_classes=["dood-grid"]),
+        sizing_mode="stretch_width",
+    )
+
+
 #: The dashboard's pages, in tab order. Add a page by adding an entry (or pass ``pages=`` to build_app).
-PAGES: dict[str, PageBuilder] = {"Script": script_page}
+PAGES: dict[str, PageBuilder] = {"Script": script_page, "Stripboard": stripboard_page, "DOOD": dood_page}
 
 
 # -- reading the store ----------------------------------------------------------------------------

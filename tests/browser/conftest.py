@@ -16,8 +16,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from studio_kit.demo import run_demo
@@ -50,9 +52,26 @@ class ProjectFacts:
 
 
 @dataclass(frozen=True)
+class ScheduleFacts:
+    """The night-train schedule as the store holds it: strips in shooting order, days, the DOOD."""
+
+    version: int
+    numbers: tuple[str, ...]
+    #: (day, shoot date, eighths) per shoot day, in order (an empty day has 0 eighths).
+    days: tuple[tuple[int, date, int], ...]
+    #: (int_ext, day_night) per strip, in shooting order.
+    kinds: tuple[tuple[str, str], ...]
+    #: element name -> {ISO date: code} for every non-blank cell of the DOOD.
+    dood: dict[str, dict[str, str]]
+    #: schedule version -> its scene numbers in shooting order, for every stored version.
+    boards: dict[int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class DashboardStore:
     path: Path
     projects: dict[str, ProjectFacts]
+    schedule: ScheduleFacts
 
 
 @dataclass
@@ -68,6 +87,28 @@ class BrowserPage:
     outside: list[str] = field(default_factory=list)
 
 
+#: The shoot starts on a Monday, so the board and the DOOD are the same on every run.
+SCHEDULE_START = date(2027, 3, 1)
+
+
+def _schedule_facts(store_path: Path) -> ScheduleFacts:
+    with Studio.open(Settings(), store_path=store_path, project=MAIN_PROJECT, tenant=TENANT, read_only=True) as studio:
+        sid = studio.scripts()["script_id"][-1]
+        version = int(studio.schedules(sid)["version"][-1])
+        strips = studio.stripboard(sid, version)
+        dates = studio.schedule(sid, version).dates()
+        frame = studio.dood(sid, version, categories=(103, 108)).to_frame()
+        boards = {int(v): tuple(studio.stripboard(sid, int(v))["number"].to_list())
+                  for v in studio.schedules(sid)["version"]}
+    grid = [c for c in frame.columns if c[:1].isdigit()]
+    dood = {r["name"]: {d: r[d] for d in grid if r[d]} for r in frame.iter_rows(named=True)}
+    eighths = dict(strips.group_by("day").agg(pl.col("eighths").sum()).iter_rows())
+    return ScheduleFacts(version, tuple(strips["number"].to_list()),
+                         tuple((d, w, int(eighths.get(d, 0))) for d, w in enumerate(dates, start=1)),
+                         tuple(zip(strips["int_ext"].to_list(), strips["day_night"].to_list(), strict=True)), dood,
+                         boards)
+
+
 def _facts(store_path: Path, project: str) -> ProjectFacts:
     with Studio.open(Settings(), store_path=store_path, project=project, tenant=TENANT, read_only=True) as studio:
         sid = studio.scripts()["script_id"][-1]
@@ -78,14 +119,17 @@ def _facts(store_path: Path, project: str) -> ProjectFacts:
 
 @pytest.fixture(scope="session")
 def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> DashboardStore:
-    """The demo's store (Night Train, two versions) plus a second project with a short synthetic script."""
+    """The demo's store (Night Train, two versions, one schedule) plus a second project with a short
+    synthetic script and no schedule."""
     out = tmp_path_factory.mktemp("dashboard_demo")
     result = run_demo(out, settings=Settings(), quiet=True)  # defaults: never the caller's STUDIO_STORE
     second = write_synthetic(6, out / "second_unit.fountain", seed=7)
     with Studio.open(Settings(), store_path=result.store, project=SECOND_PROJECT, tenant=TENANT) as studio:
         studio.ingest_script(second)
+    with Studio.open(Settings(), store_path=result.store, project=MAIN_PROJECT, tenant=TENANT) as studio:
+        studio.plan_schedule(start=SCHEDULE_START, time_limit=3)
     projects = {p: _facts(result.store, p) for p in (MAIN_PROJECT, SECOND_PROJECT)}
-    return DashboardStore(result.store, projects)
+    return DashboardStore(result.store, projects, _schedule_facts(result.store))
 
 
 def _free_port() -> int:

@@ -7,7 +7,9 @@ fixtures: the scene headings, the scene count, the script title.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import panel as pn
@@ -20,6 +22,9 @@ from studio_kit.store import StoreError
 from studio_kit.studio import Studio
 
 from .conftest import APP, MAIN_PROJECT, SECOND_PROJECT, TENANT, BrowserPage, DashboardServer, DashboardStore
+
+#: Where the screenshots go when STUDIO_SHOTS names a folder (to look at them); tmp_path otherwise.
+SHOTS = os.environ.get("STUDIO_SHOTS")
 
 KNOWN_HEADING = "EXT. KESSEL BRIDGE - DAWN"
 
@@ -117,6 +122,96 @@ def test_changing_the_project_changes_the_scene_table(page: BrowserPage, dashboa
     assert page.outside == [], f"the dashboard tried to reach beyond 127.0.0.1: {page.outside}"
 
 
+def _shot(tmp_path: Path, name: str) -> Path:
+    folder = Path(SHOTS) if SHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def _open_tab(page: BrowserPage, name: str) -> None:
+    page.page.locator(".bk-tab", has_text=name).first.click()
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_stripboard_page_shows_the_stored_board(page: BrowserPage, dashboard_server: DashboardServer,
+                                                dashboard_store: DashboardStore, tmp_path: Path) -> None:
+    producer = _load_dashboard()
+    main, board = dashboard_store.projects[MAIN_PROJECT], dashboard_store.schedule
+    _open(page, dashboard_server, main.title, len(main.headings))
+    _open_tab(page, "Stripboard")
+
+    strips = page.page.locator(".stripboard-board tr.strip")
+    strips.first.wait_for(state="visible")
+    assert [c.strip() for c in page.page.locator(".stripboard-board td.sb-scene").all_inner_texts()] == \
+        list(board.numbers)
+    bars = [t.strip() for t in page.page.locator(".stripboard-board tr.day-break").all_inner_texts()]
+    assert bars == [producer.day_break_label(d, w, e) for d, w, e in board.days]
+    assert bars[0].startswith("End of Day 1 — Mon Mar 1, 2027 — ")  # the fixture's start date
+    # Every strip wears its INT/EXT and D/N colour, whichever kinds the board holds.
+    backgrounds = strips.evaluate_all("rows => rows.map(r => getComputedStyle(r).backgroundColor)")
+    assert backgrounds == [_rgb(producer.strip_colour(ie, dn)[0]) for ie, dn in board.kinds]
+    assert len(set(backgrounds)) >= 3
+
+    kpis = page.page.locator(".schedule-kpis")
+    for label in ("Shoot days", "Total cost", "Lower bound", "Gap", "Optimal", "Company moves", "D/N switches"):
+        kpis.get_by_text(label, exact=True).first.wait_for(state="visible")
+    assert kpis.get_by_text(str(len(board.days)), exact=True).count() >= 1
+    canvas = page.page.locator(".stripboard-chart canvas").first
+    canvas.wait_for(state="visible")
+    box = canvas.bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 150, box
+
+    shot = _shot(tmp_path, "producer_stripboard.png")
+    page.page.screenshot(path=str(shot), full_page=True)
+    _assert_not_blank(shot)
+
+    # The version picker shows the latest first; an earlier version brings its own board.
+    older = [v for v in board.boards if v != board.version]
+    assert older, "the fixture stores two schedule versions (the demo's and its own)"
+    versions = page.page.locator(".schedule-picker select")
+    versions.select_option(label=versions.locator("option").nth(0).inner_text())
+    page.page.locator(f".stripboard-v{older[0]} tr.strip").first.wait_for(state="visible")
+    scenes = [c.strip() for c in page.page.locator(".stripboard-board td.sb-scene").all_inner_texts()]
+    assert scenes == list(board.boards[older[0]])
+
+    picker = page.page.locator("select", has=page.page.locator("option", has_text=SECOND_PROJECT))
+    picker.select_option(SECOND_PROJECT)
+    message = page.page.locator(".no-schedule").filter(has_text=f"studio schedule -p {SECOND_PROJECT}")
+    message.first.wait_for(state="visible")
+    assert page.page.locator(".stripboard-board tr.strip").count() == 0
+    page.page.screenshot(path=str(_shot(tmp_path, "producer_stripboard_none.png")), full_page=True)
+    assert page.outside == [], f"the dashboard tried to reach beyond 127.0.0.1: {page.outside}"
+
+
+def test_dood_page_shows_the_stored_day_out_of_days(page: BrowserPage, dashboard_server: DashboardServer,
+                                                   dashboard_store: DashboardStore, tmp_path: Path) -> None:
+    producer = _load_dashboard()
+    main, dood = dashboard_store.projects[MAIN_PROJECT], dashboard_store.schedule.dood
+    assert any("SW" in codes.values() for codes in dood.values())
+    assert any("WF" in codes.values() for codes in dood.values())
+    _open(page, dashboard_server, main.title, len(main.headings))
+    _open_tab(page, "DOOD")
+
+    rows = page.page.locator(".dood-grid tr.dood-row")
+    rows.first.wait_for(state="visible")
+    names = [n.strip() for n in page.page.locator(".dood-grid td.dood-name").all_inner_texts()]
+    assert [n.split(" (")[0] for n in names] == list(dood)
+    shown = rows.evaluate_all("""rows => rows.map(r => Object.fromEntries([...r.querySelectorAll('td[data-date]')]
+        .filter(td => td.textContent.trim()).map(td => [td.dataset.date, td.textContent.trim()])))""")
+    assert shown == list(dood.values())
+    sw = page.page.locator(".dood-grid td.dood-code", has_text="SW").first
+    assert sw.evaluate("td => getComputedStyle(td).backgroundColor") == _rgb(producer.DOOD_COLOURS["SW"])
+
+    shot = _shot(tmp_path, "producer_dood.png")
+    page.page.screenshot(path=str(shot), full_page=True)
+    _assert_not_blank(shot)
+    assert page.outside == [], f"the dashboard tried to reach beyond 127.0.0.1: {page.outside}"
+
+
 def test_the_dashboard_never_keeps_the_writer_out(page: BrowserPage, dashboard_server: DashboardServer,
                                                   dashboard_store: DashboardStore) -> None:
     """Between reads the server holds no lock: a writer gets in, and a reload meanwhile says why it cannot read."""
@@ -144,11 +239,11 @@ def test_build_app_reads_the_store_and_calls_extra_pages(dashboard_store: Dashbo
         seen.append((studio.project, script_id))
         return pn.pane.Markdown(f"{studio.scenes(script_id).height} scenes to schedule")
 
-    pages = {**producer.PAGES, "Stripboard": shoot_days}
+    pages = {"Script": producer.PAGES["Script"], "Shoot days": shoot_days}
     app = producer.build_app(dashboard_store.path, tenant=TENANT, project=SECOND_PROJECT, pages=pages,
                              settings=Settings())
     tabs = app.select(pn.Tabs)[0]
-    assert list(tabs._names) == ["Script", "Stripboard"]
+    assert list(tabs._names) == ["Script", "Shoot days"]
     tables = app.select(pn.widgets.Tabulator)
     second = dashboard_store.projects[SECOND_PROJECT]
     assert tables[0].value["Heading"].tolist() == list(second.headings)
@@ -196,3 +291,35 @@ def test_change_summary_drops_zero_counts_and_refuses_non_objects() -> None:
     assert producer.change_summary('{"unchanged": 39, "changed": 5, "added": 0}') == "39 unchanged, 5 changed"
     with pytest.raises(ValueError, match="JSON object"):
         producer.change_summary("[1, 2]")
+
+
+@pytest.mark.parametrize(("int_ext", "day_night", "colour"), [
+    ("INT", "D", "#ffffff"), ("EXT", "D", "#fff27a"), ("INT", "N", "#7fa7e0"), ("EXT", "N", "#8fd18b"),
+    ("INT/EXT", "N", "#8fd18b"), ("INT", "", "#ffffff"),
+])
+def test_strip_colours_follow_the_paper_convention(int_ext: str, day_night: str, colour: str) -> None:
+    assert _load_dashboard().strip_colour(int_ext, day_night)[0] == colour
+
+
+def test_stripboard_html_ends_every_day_with_a_bar() -> None:
+    producer = _load_dashboard()
+    strips = pl.DataFrame({
+        "day": [1, 1, 2], "position": [1, 0, 0],
+        "shoot_date": [date(2027, 3, 1), date(2027, 3, 1), date(2027, 3, 2)],
+        "number": ["7", "3A", "12"], "int_ext": ["EXT", "INT", "INT"], "set_name": ["BRIDGE", "CAB", "CAB"],
+        "location": ["BRIDGE", "TRAIN", "TRAIN"], "day_night": ["N", "D", "N"], "cast_ids": [[1, 2], [1], []],
+        "eighths": [5, 6, 8], "hours": [1.0, 1.5, 2.0], "synopsis": ["Mara <runs>", "", ""],
+        "scene_uid": ["a", "b", "c"],
+    })
+    out = producer.stripboard_html(strips, {1: "MARA", 2: "JONAS"},
+                                   [date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)])
+    assert out.index('data-scene="3A"') < out.index('data-scene="7"') < out.index('data-scene="12"')
+    assert out.count('class="day-break"') == 3
+    assert "End of Day 1 — Mon Mar 1, 2027 — 1 3/8 pages" in out
+    assert "End of Day 2 — Tue Mar 2, 2027 — 1 pages" in out
+    assert "End of Day 3 — Wed Mar 3, 2027 — no scenes" in out  # an empty shoot day keeps its bar
+    assert "Mara &lt;runs&gt;" in out and 'title="MARA, JONAS"' in out
+    totals = producer.day_totals(strips)
+    assert totals.select("day", "eighths", "scenes").rows() == [(1, 11, 2), (2, 8, 1)]
+    padded = producer.day_totals(strips, [date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)])
+    assert padded.select("day", "eighths", "scenes").rows() == [(1, 11, 2), (2, 8, 1), (3, 0, 0)]
