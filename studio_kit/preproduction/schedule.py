@@ -384,9 +384,17 @@ def greedy_board(request: ScheduleRequest, order: Sequence[int] | None = None) -
     """Fill days in turn from the talent order, preferring the day's location and light; respects
     capacity, availability, fixed days and night turnaround. None when it paints itself into a corner."""
     strips = request.strips
+    order = list(order) if order is not None else talent_order(strips, request.cast_pay)
+    board = _greedy_cut(request, order)
+    if board is None:  # day work first, nights last: the turnaround cannot block the cut
+        board = _greedy_cut(request, sorted(order, key=lambda k: strips[k].day_night == "N"))
+    return board
+
+
+def _greedy_cut(request: ScheduleRequest, order: list[int]) -> list[list[Strip]] | None:
+    strips = request.strips
     D = request.days()
     allowed = {u: set(v) for u, v in allowed_days(request).items()}
-    order = list(order) if order is not None else talent_order(strips, request.cast_pay)
     rank = {k: r for r, k in enumerate(order)}
     left = sorted(range(len(strips)), key=lambda k: rank[k])
     cap_e = request.capacity_eighths or 10**9
@@ -431,6 +439,159 @@ def order_within_day(day: Sequence[Strip]) -> list[Strip]:
         first_seen.setdefault(s.location, k)
     light = {"D": 0, "": 1, "N": 2}
     return sorted(day, key=lambda s: (light[s.day_night], first_seen[s.location], s.set))
+
+
+def improve_board(request: ScheduleRequest, days: Sequence[Sequence[Strip]], seconds: float = 2.0,
+                  seed: int = 0) -> list[list[Strip]]:
+    """Local search on a feasible board: move one strip to another day or swap two strips, keeping
+    capacity, availability, fixed days and turnaround; accept what does not raise the cost (and,
+    rarely, a rise to leave a plateau); return the best board seen. Costs are updated incrementally,
+    per actor and day; moves that pull an actor's first or last strip into their span come first."""
+    import numpy as np
+
+    strips = request.strips
+    D = request.days()
+    w = request.weights
+    idx = {s.scene_uid: k for k, s in enumerate(strips)}
+    allowed = {idx[u]: v for u, v in allowed_days(request).items()}
+    day_of = np.full(len(strips), -1, dtype=np.int64)
+    for d, day in enumerate(days):
+        for s in day:
+            day_of[idx[s.scene_uid]] = d
+    if (day_of < 0).any() or len(days) > D:
+        raise ValueError("improve_board needs a complete board within max_days")
+    cast_ids = sorted({a for s in strips for a in s.cast})
+    arow = {a: r for r, a in enumerate(cast_ids)}
+    rate = np.array([request.cast_pay.get(a, 0) for a in cast_ids], dtype=float)
+    cnt = np.zeros((len(cast_ids), D), dtype=np.int64)
+    eighths = np.zeros(D, dtype=np.int64)
+    minutes = np.zeros(D, dtype=np.int64)
+    locs: list[Counter[str]] = [Counter() for _ in range(D)]
+    light: list[Counter[str]] = [Counter() for _ in range(D)]
+    e_of = [s.eighths for s in strips]
+    m_of = [_minutes(s) for s in strips]
+    rows = [[arow[a] for a in s.cast] for s in strips]
+    for k, d in enumerate(day_of):
+        cnt[rows[k], d] += 1
+        eighths[d] += e_of[k]
+        minutes[d] += m_of[k]
+        locs[d][strips[k].location] += 1
+        light[d][strips[k].day_night] += 1
+    cap_e = request.capacity_eighths or 10**9
+    cap_m = round(request.capacity_hours * 60) if request.capacity_hours else 10**9
+    normal = w.normal_hours * 60
+
+    def actor_pay(r: int) -> float:
+        work = np.flatnonzero(cnt[r])
+        return rate[r] * _pay_days(work.tolist(), request.drop_pickup) if work.size else 0.0
+
+    def day_cost(d: int) -> float:
+        if not eighths[d] and not locs[d]:
+            return 0.0
+        nloc = sum(1 for v in locs[d].values() if v)
+        sw = 1 if light[d]["D"] and light[d]["N"] else 0
+        return (max(0, nloc - 1) * w.company_move + sw * w.day_night_switch
+                + max(0.0, minutes[d] - normal) / 60 * w.overtime_hour)
+
+    def night_ok(d: int) -> bool:
+        if not request.night_turnaround:
+            return True
+        if d > 0 and light[d - 1]["N"] and light[d]["D"]:
+            return False
+        return not (d + 1 < D and light[d]["N"] and light[d + 1]["D"])
+
+    def shift(k: int, d_from: int, d_to: int) -> None:
+        s = strips[k]
+        cnt[rows[k], d_from] -= 1
+        cnt[rows[k], d_to] += 1
+        eighths[d_from] -= e_of[k]
+        eighths[d_to] += e_of[k]
+        minutes[d_from] -= m_of[k]
+        minutes[d_to] += m_of[k]
+        locs[d_from][s.location] -= 1
+        locs[d_to][s.location] += 1
+        light[d_from][s.day_night] -= 1
+        light[d_to][s.day_night] += 1
+        day_of[k] = d_to
+
+    def apply(moves: list[tuple[int, int]]) -> float | None:
+        """Do the moves (strip, new day); return the cost change, or None (undone) if infeasible."""
+        touched_days = {int(day_of[k]) for k, _ in moves} | {d for _, d in moves}
+        touched_rows = sorted({r for k, _ in moves for r in rows[k]})
+        before = sum(day_cost(d) for d in touched_days) + sum(actor_pay(r) for r in touched_rows)
+        undo = [(k, int(day_of[k])) for k, _ in moves]
+        for k, d in moves:
+            shift(k, int(day_of[k]), d)
+        ok = all(eighths[d] <= cap_e and minutes[d] <= cap_m and night_ok(d) for d in touched_days)
+        if not ok:
+            for k, d in reversed(undo):
+                shift(k, int(day_of[k]), d)
+            return None
+        return sum(day_cost(d) for d in touched_days) + sum(actor_pay(r) for r in touched_rows) - before
+
+    rng = np.random.default_rng(seed)
+    rate_p = rate / rate.sum() if rate.sum() > 0 else None
+
+    def by_day(d: int) -> list[int]:
+        return np.flatnonzero(day_of == d).tolist()
+
+    movable = [k for k in range(len(strips)) if len(allowed[k]) > 1]
+    t0 = time.perf_counter()
+    n_moves = 0
+    current = best_cost = evaluate(request, days).total
+    best_day_of = day_of.copy()
+    while movable and time.perf_counter() - t0 < seconds:
+        k = movable[int(rng.integers(len(movable)))]
+        u = rng.random()
+        if u < 0.5 and rate_p is not None:
+            # Targeted: pull an actor's first or last strip into the rest of their span.
+            r = int(rng.choice(len(cast_ids), p=rate_p))
+            work = np.flatnonzero(cnt[r])
+            if work.size < 2:
+                continue
+            edge = int(work[0] if rng.random() < 0.5 else work[-1])
+            mine = [j for j in by_day(edge) if r in rows[j] and len(allowed[j]) > 1]
+            if not mine:
+                continue
+            k = mine[int(rng.integers(len(mine)))]
+            d = int(work[int(rng.integers(work.size))])
+            if d == edge or d not in allowed[k]:
+                continue
+            others = [j for j in by_day(d) if edge in allowed[j] and r not in rows[j]]
+            if others and rng.random() < 0.7:
+                j = others[int(rng.integers(len(others)))]
+                moves = [(k, d), (j, edge)]
+            else:
+                moves = [(k, d)]
+        elif u < 0.75:
+            d = allowed[k][int(rng.integers(len(allowed[k])))]
+            if d == day_of[k]:
+                continue
+            moves = [(k, d)]
+        else:
+            j = movable[int(rng.integers(len(movable)))]
+            dk, dj = int(day_of[k]), int(day_of[j])
+            if dk == dj or dj not in allowed[k] or dk not in allowed[j]:
+                continue
+            moves = [(k, dj), (j, dk)]
+        undo = [(k2, int(day_of[k2])) for k2, _ in moves]
+        delta = apply(moves)
+        n_moves += 1
+        if delta is None:
+            continue
+        if delta > 0 and rng.random() > 0.02:
+            for k2, d in reversed(undo):
+                shift(k2, int(day_of[k2]), d)
+            continue
+        current += delta
+        if current < best_cost - 1e-9:
+            best_cost, best_day_of = current, day_of.copy()
+    out: list[list[Strip]] = [[] for _ in range(D)]
+    for k, d in enumerate(best_day_of):
+        out[int(d)].append(strips[k])
+    while out and not out[-1]:
+        out.pop()
+    return [order_within_day(day) for day in out]
 
 
 # -- CP-SAT ---------------------------------------------------------------------------------
@@ -546,6 +707,19 @@ def _build(request: ScheduleRequest, allowed: dict[str, list[int]], drop_groups:
                 model.AddImplication(work[d], paid[d])
             if pay:
                 objective.append(pay * paid[d])
+        # Redundant, for propagation and the LP bound: the paid days cover the work at capacity
+        # and, without drops, the whole span from first to last work day.
+        need = 1
+        if request.capacity_eighths and "capacity" not in drop_groups:
+            need = math.ceil(sum(strips[k].eighths for k in ks) / request.capacity_eighths)
+        model.Add(sum(paid.values()) >= need)
+        if not drop:
+            first = model.NewIntVar(lo, hi, f"f{a}")
+            last = model.NewIntVar(lo, hi, f"l{a}")
+            for d in days_with:
+                model.Add(first <= d).OnlyEnforceIf(work[d])
+                model.Add(last >= d).OnlyEnforceIf(work[d])
+            model.Add(sum(paid.values()) >= last - first + 1)
     # Locations, light, overtime per day.
     locs = sorted({s.location for s in strips})
     has_d, has_n = {}, {}
@@ -624,15 +798,17 @@ def solve_schedule(request: ScheduleRequest) -> Schedule:
     strips = request.strips
     order = talent_order(strips, request.cast_pay, seconds=min(2.0, request.time_limit / 10))
     hint = greedy_board(request, order)
-    if hint is None:  # day work first, nights last: turnaround cannot block the cut
-        hint = greedy_board(request, sorted(order, key=lambda k: strips[k].day_night == "N"))
+    if hint is not None:
+        ls_budget = min(0.3 * request.time_limit, 0.05 * len(strips))
+        best = improve_board(request, hint, seconds=ls_budget, seed=request.seed)
+        hint = best if evaluate(request, best).total <= evaluate(request, hint).total else hint
     model, x = _build(request, allowed)
     if hint is not None:
         day_of = {s.scene_uid: d for d, day in enumerate(hint) for s in day}
         for (k, d), v in x.items():
             model.AddHint(v, day_of[strips[k].scene_uid] == d)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.5, request.time_limit - (time.perf_counter() - t0))
+    solver.parameters.max_time_in_seconds = max(0.5, 0.9 * request.time_limit - (time.perf_counter() - t0))
     solver.parameters.num_workers = request.workers
     solver.parameters.random_seed = request.seed
     status = solver.Solve(model)
@@ -651,13 +827,19 @@ def solve_schedule(request: ScheduleRequest) -> Schedule:
                 for d in range(D)]
         cp_bound = solver.BestObjectiveBound() / _SCALE
     elif hint is not None:
-        days, cp_bound, name = hint, 0.0, f"{name} (greedy board)"
+        days, cp_bound, name = hint, 0.0, f"{name} (local-search board)"
     else:
         raise ScheduleInfeasible(f"CP-SAT found no board in {request.time_limit:g} s ({name}) and the greedy "
                                  "cut failed; raise time_limit or max_days")
+    if hint is not None and evaluate(request, hint).total < evaluate(request, days).total:
+        days = hint
+    # Polish CP-SAT's board with the rest of the budget (moves it may not have reached).
+    left = min(request.time_limit - (time.perf_counter() - t0), 0.05 * len(strips))
+    if status != cp_model.OPTIMAL and left > 0.2:
+        polished = improve_board(request, days, seconds=left, seed=request.seed + 1)
+        if evaluate(request, polished).total < evaluate(request, days).total:
+            days = polished
     cost = evaluate(request, days)
-    if hint is not None and evaluate(request, hint).total < cost.total:
-        days, cost = hint, evaluate(request, hint)
     tb = talent_bound(request)
     optimal = status == cp_model.OPTIMAL
     lb = cost.total if optimal else min(cost.total, max(cp_bound, tb))

@@ -15,6 +15,8 @@ from studio_kit.preproduction.schedule import (
     cast_ids_for,
     compare,
     evaluate,
+    greedy_board,
+    improve_board,
     location_of,
     solve_schedule,
     stripboard,
@@ -90,6 +92,20 @@ def test_evaluate_counts_moves_switches_overtime_and_drops():
     assert brute_pay(days, {1: 100}, drop=True) == 200
 
 
+def check_board(req, days):
+    by = {s.scene_uid: d for d, day in enumerate(days) for s in day}
+    assert sorted(by) == sorted(s.scene_uid for s in req.strips)
+    for u, f in req.fixed_days.items():
+        assert by[u] == f
+    for d, day in enumerate(days):
+        assert sum(s.eighths for s in day) <= req.capacity_eighths
+        for s in day:
+            assert not any(d in req.actor_unavailable.get(a, ()) for a in s.cast)
+            assert d not in req.location_unavailable.get(s.location, ())
+        if any(s.day_night == "N" for s in day) and d + 1 < len(days):
+            assert not any(s.day_night == "D" for s in days[d + 1])
+
+
 def test_constraints_are_respected():
     strips = [strip(f"s{k}", [1 + k % 3, 4], 8 + 4 * (k % 3), "TRAIN - CAB" if k % 2 else "STATION",
                     "N" if k % 4 == 0 else "D") for k in range(12)]
@@ -112,6 +128,12 @@ def test_constraints_are_respected():
         assert lights == sorted(lights, key=lambda x: {"D": 0, "": 1, "N": 2}[x])
     assert evaluate(req, sch.days).total == sch.cost.total
     assert sch.lower_bound <= sch.cost.total
+    check_board(req, sch.days)
+    greedy = greedy_board(req)
+    check_board(req, greedy)
+    better = improve_board(req, greedy, seconds=0.5)
+    check_board(req, better)
+    assert evaluate(req, better).total <= evaluate(req, greedy).total
 
 
 def test_drop_pickup_only_across_more_than_ten_days():
