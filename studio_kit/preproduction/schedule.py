@@ -707,19 +707,12 @@ def _build(request: ScheduleRequest, allowed: dict[str, list[int]], drop_groups:
                 model.AddImplication(work[d], paid[d])
             if pay:
                 objective.append(pay * paid[d])
-        # Redundant, for propagation and the LP bound: the paid days cover the work at capacity
-        # and, without drops, the whole span from first to last work day.
+        # Redundant, for the LP bound: the paid days cover the work at capacity. (First/last day
+        # variables for the span were tried too: same bound, worse boards in the same time.)
         need = 1
         if request.capacity_eighths and "capacity" not in drop_groups:
             need = math.ceil(sum(strips[k].eighths for k in ks) / request.capacity_eighths)
         model.Add(sum(paid.values()) >= need)
-        if not drop:
-            first = model.NewIntVar(lo, hi, f"f{a}")
-            last = model.NewIntVar(lo, hi, f"l{a}")
-            for d in days_with:
-                model.Add(first <= d).OnlyEnforceIf(work[d])
-                model.Add(last >= d).OnlyEnforceIf(work[d])
-            model.Add(sum(paid.values()) >= last - first + 1)
     # Locations, light, overtime per day.
     locs = sorted({s.location for s in strips})
     has_d, has_n = {}, {}
