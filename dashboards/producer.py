@@ -14,7 +14,6 @@ everything it shows while it is called (the studio is closed afterwards).
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,7 +28,7 @@ import panel as pn
 import param
 import polars as pl
 
-from studio_kit.preproduction.dood import LEGEND, DayOutOfDays
+from studio_kit.preproduction.dood import CODE_COLOURS, LEGEND, DayOutOfDays
 from studio_kit.screenplay.model import format_eighths
 from studio_kit.settings import Settings
 from studio_kit.store import Store, StoreError
@@ -207,12 +206,8 @@ STRIP_COLOURS: dict[tuple[str, str], tuple[str, str]] = {
     ("INT", "N"): ("#7fa7e0", "#0b1a33"),
     ("EXT", "N"): ("#8fd18b", "#0d2b0b"),
 }
-#: DOOD cell colours by code, the same as the printed grid (``dood.py``'s xlsx export).
-DOOD_COLOURS: dict[str, str] = {
-    "SW": "#A9D08E", "SWF": "#70AD47", "W": "#E2EFDA", "WF": "#F4B084", "H": "#FFE699",
-    "D": "#F8CBAD", "PW": "#C9C0E8", "PWF": "#B4A7D6", "TR": "#BDD7EE", "FT": "#FCE4EC",
-    "R": "#D9E1F2", "HOL": "#BFBFBF", "/": "#E7E6E6",
-}
+#: DOOD cell colours by code, the same as the printed grid.
+DOOD_COLOURS: dict[str, str] = CODE_COLOURS
 #: The DOOD totals shown right of the grid: store column -> header.
 DOOD_TOTALS: dict[str, str] = {"work": "Work", "hold": "Hold", "paid_days": "Paid"}
 DAY_CHART_HEIGHT = 300
@@ -504,10 +499,7 @@ class StoreReader:
                 if base.tenant == self.tenant and base.project == project:
                     yield base
                 else:
-                    other = copy.copy(base)
-                    other.tenant, other.project = self.tenant, project
-                    other.scope = store.scope(self.tenant, project)
-                    yield other
+                    yield base.for_project(project)
 
     def scripts(self, project: str) -> dict[str, str]:
         """Label -> script id for the project's scripts, the most recently created last."""

@@ -4,6 +4,7 @@ operations of every engine. The CLI, notebooks, dashboards and (later) the API a
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -49,6 +50,14 @@ class Studio:
         except BaseException:
             store.close()
             raise
+
+    def for_project(self, project: str) -> Studio:
+        """A Studio on another project of the same tenant and store, sharing the connection; it
+        only reads until that project exists (no project is created behind a reader's back)."""
+        other = copy.copy(self)
+        other.project = project
+        other.scope = self.store.scope(self.tenant, project)
+        return other
 
     def close(self) -> None:
         self.store.close()

@@ -378,7 +378,8 @@ def build_dood(elements: Iterable[DoodElement], calendar: ShootCalendar, shoot_d
 
 # -- XLSX ----------------------------------------------------------------------------------------
 
-_COLOURS = {
+#: Cell colours by code, shared by the XLSX grid and the dashboard.
+CODE_COLOURS = {
     "SW": "#A9D08E", "SWF": "#70AD47", "W": "#E2EFDA", "WF": "#F4B084", "H": "#FFE699",
     "D": "#F8CBAD", "PW": "#C9C0E8", "PWF": "#B4A7D6", "TR": "#BDD7EE", "FT": "#FCE4EC",
     "R": "#D9E1F2", "HOL": "#BFBFBF", "/": "#E7E6E6",
@@ -403,7 +404,7 @@ def _xlsx_bytes(dood: DayOutOfDays, title: str) -> bytes:
     f_total = wb.add_format({**base, "bold": True})
     f_date = wb.add_format({**base, "num_format": "mm/dd/yy"})
     f_code = {code: wb.add_format({**base, "bg_color": colour, "bold": code in ("SW", "SWF", "WF", "PW", "PWF")})
-              for code, colour in _COLOURS.items()}
+              for code, colour in CODE_COLOURS.items()}
 
     hdr, left = 2, 3  # header rows (day, date, weekday) start under the title; three label columns
     ws.write(0, 0, title, f_title)
