@@ -235,8 +235,9 @@ def _dates(values: list[str] | None, what: str) -> list:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from .preproduction.calendar import ShootCalendar
-    from .preproduction.schedule import Weights
     from .screenplay.model import format_eighths
 
     unavailable: dict[str, list] = {}
@@ -255,14 +256,18 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     with _studio(args) as studio:
         st = studio.plan_schedule(args.script, start=start, calendar=cal, capacity_eighths=args.capacity,
                                   capacity_hours=args.hours, time_limit=args.time_limit,
-                                  weights=Weights(args.move_cost, args.day_night_cost, args.overtime_cost),
+                                  weights=replace(studio.default_weights(), **{k: v for k, v in {
+                                      "shoot_day": args.day_cost, "company_move": args.move_cost,
+                                      "day_night_switch": args.day_night_cost, "overtime_hour": args.overtime_cost,
+                                  }.items() if v is not None}),
                                   unavailable=unavailable, fixed=fixed, drop_pickup=args.drop_pickup,
                                   label=args.label or "")
         sch, c = st.schedule, st.schedule.cost
         proof = "proven optimal" if sch.optimal else f"gap {sch.gap:.1%} to lower bound {sch.lower_bound:,.0f}"
         print(f"{st.script_id}: schedule version {st.version}: {st.shoot_days} shoot days from {st.dates()[0]}, "
               f"cost {c.total:,.0f} ({proof}; {sch.seconds:.1f} s)")
-        print(f"  cast pay {c.cast_pay:,.0f} ({c.hold_days} hold days), {c.company_moves} company moves "
+        print(f"  shoot days {c.day_cost:,.0f}, cast pay {c.cast_pay:,.0f} ({c.hold_days} hold days), "
+              f"{c.company_moves} company moves "
               f"({c.move_cost:,.0f}), {c.day_night_switches} day/night switches, {c.overtime_hours:g} h overtime")
         for d, (day, when) in enumerate(zip(sch.days, st.dates(), strict=True), start=1):
             eighths = sum(s.eighths for s in day)
@@ -420,9 +425,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--holiday", action="append", help="a company holiday, YYYY-MM-DD (repeatable)")
     sp.add_argument("--unavailable", action="append", help="NAME=DATE[,DATE...]: a cast member's days off")
     sp.add_argument("--fix", action="append", help="SCENE=DATE: a scene that must shoot on that date")
-    sp.add_argument("--move-cost", type=float, default=500.0, help="cost of a company move (default 500)")
-    sp.add_argument("--day-night-cost", type=float, default=300.0, help="cost of a day/night switch (default 300)")
-    sp.add_argument("--overtime-cost", type=float, default=400.0, help="cost of an overtime hour (default 400)")
+    sp.add_argument("--day-cost", type=float, help="company cost of a shoot day (default: data/rates/schedule_weights.csv)")
+    sp.add_argument("--move-cost", type=float, help="cost of a company move (default: the weights file)")
+    sp.add_argument("--day-night-cost", type=float, help="cost of a day/night switch (default: the weights file)")
+    sp.add_argument("--overtime-cost", type=float, help="cost of an overtime hour (default: the weights file)")
     sp.add_argument("--drop-pickup", action="store_true", help="allow drop/pick-up across gaps over 10 days")
     sp.add_argument("--time-limit", type=float, default=20.0, help="solver seconds (default 20)")
     sp.add_argument("--label", help="a name for this version, e.g. 'after Mara's dates'")

@@ -165,9 +165,12 @@ class Studio:
         rates = dict(self.scope.rows("SELECT cast_id, daily_rate FROM {cast_member} WHERE script_id = $s "
                                      "AND daily_rate IS NOT NULL", {"s": sid}))
         pay = {i: float(rates.get(i, schedule_store.rate_for(i, tiers))) for i in ids.values()}
-        request = ScheduleRequest(strips, pay, capacity_eighths, capacity_hours, max_days, weights or Weights(),
+        weights = weights or self.default_weights()
+        request = ScheduleRequest(strips, pay, capacity_eighths, capacity_hours, max_days, weights,
                                   time_limit=time_limit, drop_pickup=drop_pickup)
-        horizon = cal.dates(max(request.days(), 1))
+        horizon = cal.dates(max(request.days(), 1) + 1)
+        # A day off after a shoot day (a weekend, a holiday) gives the 12-hour rest after nights.
+        request.rest_after = {d for d in range(len(horizon) - 1) if (horizon[d + 1] - horizon[d]).days > 1}
         for name, days in (unavailable or {}).items():
             if name.upper() not in ids:
                 raise ValueError(f"unavailable: {name!r} is not in the cast of {sid!r} ({', '.join(ranked[:8])}, ...)")
@@ -213,6 +216,10 @@ class Studio:
                 if t.category_id in categories:
                     elements.setdefault((category_name(t.category_id), t.name), set()).add(t.scene_uid)
         return schedule_store.dood_for(stored, cast, elements)
+
+    def default_weights(self) -> Weights:
+        """The schedule's cost weights from ``data/rates/schedule_weights.csv`` (dated, editable)."""
+        return schedule_store.read_schedule_weights(self._data_file("rates/schedule_weights.csv"))
 
     def _data_file(self, rel: str) -> Path:
         for base in (self.settings.data_dir, Path(__file__).resolve().parents[1] / "data"):

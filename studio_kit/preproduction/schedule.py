@@ -122,6 +122,9 @@ class Weights:
     day_night_switch: float = 300.0  # per day that shoots both day and night scenes
     overtime_hour: float = 400.0  # per hour above normal_hours on a day
     normal_hours: float = 10.0
+    #: The company's cost of one shoot day (crew, equipment, catering), paid up to the last day
+    #: used: it is what makes a board shorter. 0 leaves the length to the other terms.
+    shoot_day: float = 0.0
 
 
 @dataclass
@@ -140,6 +143,13 @@ class ScheduleRequest:
     time_limit: float = 30.0
     workers: int = 2
     seed: int = 0
+    #: Shoot days (0-based) followed by a calendar day off: the break gives the 12-hour rest, so a
+    #: night there may be followed by day work (Friday nights, Monday mornings).
+    rest_after: set[int] = field(default_factory=set)
+
+    def turnaround_after(self, d: int) -> bool:
+        """Whether night work on day ``d`` forbids day work on day ``d + 1``."""
+        return self.night_turnaround and d not in self.rest_after
 
     def days(self) -> int:
         if self.max_days:
@@ -164,10 +174,11 @@ class CostBreakdown:
     overtime_hours: float
     overtime_cost: float
     days: int
+    day_cost: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.cast_pay + self.move_cost + self.switch_cost + self.overtime_cost
+        return self.cast_pay + self.move_cost + self.switch_cost + self.overtime_cost + self.day_cost
 
     @property
     def hold_days(self) -> int:
@@ -177,7 +188,8 @@ class CostBreakdown:
         return {"total": self.total, "cast_pay": self.cast_pay, "company_moves": self.company_moves,
                 "move_cost": self.move_cost, "day_night_switches": self.day_night_switches,
                 "switch_cost": self.switch_cost, "overtime_hours": self.overtime_hours,
-                "overtime_cost": self.overtime_cost, "days": self.days, "hold_days": self.hold_days}
+                "overtime_cost": self.overtime_cost, "days": self.days, "day_cost": self.day_cost,
+                "hold_days": self.hold_days}
 
 
 @dataclass
@@ -240,9 +252,10 @@ def evaluate(request: ScheduleRequest, days: Sequence[Sequence[Strip]]) -> CostB
     pay_days = {a: _pay_days(ds, request.drop_pickup) for a, ds in sorted(work.items())}
     pay = sum(request.cast_pay.get(a, 0) * n for a, n in pay_days.items())
     used = [d for d, day in enumerate(days) if day]
+    n_days = (used[-1] + 1) if used else 0
     return CostBreakdown(pay, pay_days, {a: len(ds) for a, ds in work.items()}, moves, moves * w.company_move,
                          switches, switches * w.day_night_switch, round(overtime, 4),
-                         overtime * w.overtime_hour, (used[-1] + 1) if used else 0)
+                         overtime * w.overtime_hour, n_days, n_days * w.shoot_day)
 
 
 def _minutes(s: Strip) -> int:
@@ -322,7 +335,7 @@ def diagnose(request: ScheduleRequest) -> None:
         if cap_e and e > cap_e:
             problems.append(f"scenes {', '.join(s.number for s in ss)} are fixed to day {d + 1}: "
                             f"{format_eighths(e)} pages, over the daily capacity of {format_eighths(cap_e)}")
-        if request.night_turnaround and any(s.day_night == "N" for s in ss):
+        if request.turnaround_after(d) and any(s.day_night == "N" for s in ss):
             nxt = [s for s in by_day.get(d + 1, []) if s.day_night == "D"]
             if nxt:
                 problems.append(f"night turnaround: day {d + 1} has fixed night work and day {d + 2} fixed day "
@@ -417,7 +430,7 @@ def _greedy_cut(request: ScheduleRequest, order: list[int]) -> list[list[Strip]]
                     continue
                 if e + s.eighths > cap_e or m + _minutes(s) > cap_m:
                     continue
-                if prev_night and request.night_turnaround and s.day_night == "D":
+                if prev_night and request.turnaround_after(d - 1) and s.day_night == "D":
                     continue
                 if strict and day and k not in urgent and s.location not in {strips[j].location for j in day}:
                     continue
@@ -468,6 +481,7 @@ def improve_board(request: ScheduleRequest, days: Sequence[Sequence[Strip]], sec
     minutes = np.zeros(D, dtype=np.int64)
     locs: list[Counter[str]] = [Counter() for _ in range(D)]
     light: list[Counter[str]] = [Counter() for _ in range(D)]
+    n_on = np.zeros(D, dtype=np.int64)  # strips per day, for the last day used (shoot-day cost)
     e_of = [s.eighths for s in strips]
     m_of = [_minutes(s) for s in strips]
     rows = [[arow[a] for a in s.cast] for s in strips]
@@ -477,6 +491,7 @@ def improve_board(request: ScheduleRequest, days: Sequence[Sequence[Strip]], sec
         minutes[d] += m_of[k]
         locs[d][strips[k].location] += 1
         light[d][strips[k].day_night] += 1
+        n_on[d] += 1
     cap_e = request.capacity_eighths or 10**9
     cap_m = round(request.capacity_hours * 60) if request.capacity_hours else 10**9
     normal = w.normal_hours * 60
@@ -493,12 +508,16 @@ def improve_board(request: ScheduleRequest, days: Sequence[Sequence[Strip]], sec
         return (max(0, nloc - 1) * w.company_move + sw * w.day_night_switch
                 + max(0.0, minutes[d] - normal) / 60 * w.overtime_hour)
 
+    def length_cost() -> float:
+        used = np.flatnonzero(n_on)
+        return (int(used[-1]) + 1) * w.shoot_day if used.size and w.shoot_day else 0.0
+
     def night_ok(d: int) -> bool:
         if not request.night_turnaround:
             return True
-        if d > 0 and light[d - 1]["N"] and light[d]["D"]:
+        if d > 0 and light[d - 1]["N"] and light[d]["D"] and request.turnaround_after(d - 1):
             return False
-        return not (d + 1 < D and light[d]["N"] and light[d + 1]["D"])
+        return not (d + 1 < D and light[d]["N"] and light[d + 1]["D"] and request.turnaround_after(d))
 
     def shift(k: int, d_from: int, d_to: int) -> None:
         s = strips[k]
@@ -512,13 +531,16 @@ def improve_board(request: ScheduleRequest, days: Sequence[Sequence[Strip]], sec
         locs[d_to][s.location] += 1
         light[d_from][s.day_night] -= 1
         light[d_to][s.day_night] += 1
+        n_on[d_from] -= 1
+        n_on[d_to] += 1
         day_of[k] = d_to
 
     def apply(moves: list[tuple[int, int]]) -> float | None:
         """Do the moves (strip, new day); return the cost change, or None (undone) if infeasible."""
         touched_days = {int(day_of[k]) for k, _ in moves} | {d for _, d in moves}
         touched_rows = sorted({r for k, _ in moves for r in rows[k]})
-        before = sum(day_cost(d) for d in touched_days) + sum(actor_pay(r) for r in touched_rows)
+        before = (sum(day_cost(d) for d in touched_days) + sum(actor_pay(r) for r in touched_rows)
+                  + length_cost())
         undo = [(k, int(day_of[k])) for k, _ in moves]
         for k, d in moves:
             shift(k, int(day_of[k]), d)
@@ -527,7 +549,8 @@ def improve_board(request: ScheduleRequest, days: Sequence[Sequence[Strip]], sec
             for k, d in reversed(undo):
                 shift(k, int(day_of[k]), d)
             return None
-        return sum(day_cost(d) for d in touched_days) + sum(actor_pay(r) for r in touched_rows) - before
+        return (sum(day_cost(d) for d in touched_days) + sum(actor_pay(r) for r in touched_rows)
+                + length_cost() - before)
 
     rng = np.random.default_rng(seed)
     rate_p = rate / rate.sum() if rate.sum() > 0 else None
@@ -598,7 +621,8 @@ def improve_board(request: ScheduleRequest, days: Sequence[Sequence[Strip]], sec
 
 def talent_bound(request: ScheduleRequest) -> float:
     """A proven lower bound on cast pay: the talent optimum (eighths as durations, relaxed to a
-    subset of actors) divided by the daily capacity, and each actor's own work days."""
+    subset of actors) divided by the daily capacity, and each actor's own work days; plus the
+    shoot-day cost of the fewest days the work needs."""
     cap_e = request.capacity_eighths
     per_actor = 0.0
     work_e: dict[int, int] = defaultdict(int)
@@ -614,15 +638,26 @@ def talent_bound(request: ScheduleRequest) -> float:
         if request.capacity_hours:
             need = max(need, math.ceil(work_m[a] / round(request.capacity_hours * 60)))
         per_actor += request.cast_pay.get(a, 0) * need
+    days = min_days(request) * request.weights.shoot_day  # an independent term of the objective
     if not cap_e or request.drop_pickup or not work_e:
-        return per_actor
+        return per_actor + days
     cast_ids = sorted(work_e)
     inst = talent.TalentInstance(
         "board", tuple(tuple(int(a in s.cast) for s in request.strips) for a in cast_ids),
         tuple(max(0, math.floor(request.cast_pay.get(a, 0))) for a in cast_ids),
         tuple(max(1, s.eighths) for s in request.strips))
     relaxed = talent.lower_bound(inst, max_groups=16) / cap_e
-    return max(per_actor, relaxed)
+    return max(per_actor, relaxed) + days
+
+
+def min_days(request: ScheduleRequest) -> int:
+    """Fewest shoot days any board needs: the work over the daily capacity (and the latest fixed day)."""
+    need = 1 if request.strips else 0
+    if request.capacity_eighths:
+        need = max(need, math.ceil(sum(s.eighths for s in request.strips) / request.capacity_eighths))
+    if request.capacity_hours:
+        need = max(need, math.ceil(sum(s.hours for s in request.strips) / request.capacity_hours))
+    return max([need, *(d + 1 for d in request.fixed_days.values())])
 
 
 def _build(request: ScheduleRequest, allowed: dict[str, list[int]], drop_groups: frozenset[str] = frozenset()):
@@ -751,9 +786,14 @@ def _build(request: ScheduleRequest, allowed: dict[str, list[int]], drop_groups:
                 ot = model.NewIntVar(0, total_m - normal, f"ot{d}")
                 model.Add(ot >= sum(_minutes(strips[k]) * x[k, d] for k in ks) - normal)
                 objective.append(round(w.overtime_hour) * ot)  # per minute at 1/60 of the hourly rate
+    if w.shoot_day:
+        last = model.NewIntVar(0, D, "last_day")
+        for (_k, d), v in x.items():
+            model.Add(last >= d + 1).OnlyEnforceIf(v)
+        objective.append(round(w.shoot_day * _SCALE) * last)
     if request.night_turnaround and "turnaround" not in drop_groups:
         for d in range(D - 1):
-            if d in has_n and d + 1 in has_d:
+            if d in has_n and d + 1 in has_d and request.turnaround_after(d):
                 model.AddBoolOr([has_n[d].Not(), has_d[d + 1].Not()])
     model.Minimize(sum(objective))
     return model, x

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -101,6 +101,31 @@ def read_cast_rates(path: str | Path) -> list[RateTier]:
     return sorted(tiers.values(), key=lambda t: t.first)
 
 
+def read_schedule_weights(path: str | Path) -> Weights:
+    """The project's default schedule weights (shoot-day cost, move, switch, overtime) from a dated
+    CSV of ``weight,value,effective_date``; the newest row in force per weight wins."""
+    p = Path(path)
+    try:
+        rows = list(csv.DictReader(p.open(newline="", encoding="utf-8")))
+    except OSError as exc:
+        raise StoreError(f"{p}: cannot read the schedule weights: {exc}") from None
+    known = {f.name for f in fields(Weights)}
+    best: dict[str, tuple[date, float]] = {}
+    for n, r in enumerate(rows, start=2):
+        name = (r.get("weight") or "").strip()
+        if name not in known:
+            raise StoreError(f"{p}: line {n}: unknown weight {name!r}; use one of {', '.join(sorted(known))}")
+        try:
+            value, when = float(r["value"]), date.fromisoformat(r["effective_date"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"{p}: line {n}: {exc}; need weight,value,effective_date") from None
+        if value < 0:
+            raise StoreError(f"{p}: line {n}: {name} must be >= 0, got {value:g}")
+        if when <= date.today() and (name not in best or when > best[name][0]):
+            best[name] = (when, value)
+    return Weights(**{k: v for k, (_, v) in best.items()})
+
+
 def rate_for(cast_id: int, tiers: list[RateTier]) -> float:
     for t in tiers:
         if t.first <= cast_id <= t.last:
@@ -187,6 +212,7 @@ def request_json(request: ScheduleRequest) -> str:
         "location_unavailable": {k: sorted(v) for k, v in request.location_unavailable.items()},
         "fixed_days": request.fixed_days, "night_turnaround": request.night_turnaround,
         "drop_pickup": request.drop_pickup, "time_limit": request.time_limit,
+        "rest_after": sorted(request.rest_after),
     })
 
 
@@ -244,7 +270,8 @@ def load_schedule(scope: ProjectScope, script_id: str, version: int | None = Non
     c = json.loads(cost_js)
     cost = CostBreakdown(c["cast_pay"], {int(k): x for k, x in c["pay_days"].items()},
                          {int(k): x for k, x in c["work_days"].items()}, c["company_moves"], c["move_cost"],
-                         c["day_night_switches"], c["switch_cost"], c["overtime_hours"], c["overtime_cost"], c["days"])
+                         c["day_night_switches"], c["switch_cost"], c["overtime_hours"], c["overtime_cost"], c["days"],
+                         c.get("day_cost", 0.0))
     sched = Schedule(days, cost, lb, optimal, seconds, status, c.get("cp_bound", 0.0), c.get("talent_bound", 0.0))
     return StoredSchedule(script_id, v, script_version, label, _calendar_from(cal), sched, json.loads(req), created)
 
@@ -257,7 +284,7 @@ def request_from(stored: StoredSchedule) -> ScheduleRequest:
         strips, {int(k): v for k, v in r["cast_pay"].items()}, r["capacity_eighths"], r["capacity_hours"],
         r["max_days"], Weights(**r["weights"]), {int(k): set(v) for k, v in r["actor_unavailable"].items()},
         {k: set(v) for k, v in r["location_unavailable"].items()}, r["fixed_days"], r["night_turnaround"],
-        r["drop_pickup"], r["time_limit"])
+        r["drop_pickup"], r["time_limit"], rest_after=set(r.get("rest_after", [])))
 
 
 def schedules_frame(scope: ProjectScope, script_id: str) -> pl.DataFrame:
