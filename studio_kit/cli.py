@@ -195,7 +195,7 @@ def cmd_breakdown(args: argparse.Namespace) -> int:
         for edit, why in bd.unapplied:
             print(f"  edit not applied: {edit.kind} {edit.name!r}: {why}")
         for path in args.sheets or []:
-            print(f"  breakdown sheets: {write_sheets(bd, path)}")
+            print(f"  breakdown sheets: {write_sheets(bd, path, studio.category_colours())}")
         for path in args.export or []:
             print(f"  elements: {export(bd, path)}")
     return 0

@@ -98,8 +98,8 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     from .preproduction.sheets import export, write_sheets
 
     bd = studio.breakdown(script_id)
-    res.files["breakdown_pdf"] = write_sheets(bd, out / "breakdown_sheets.pdf")
-    res.files["breakdown_html"] = write_sheets(bd, out / "breakdown_sheets.html")
+    res.files["breakdown_pdf"] = write_sheets(bd, out / "breakdown_sheets.pdf", studio.category_colours())
+    res.files["breakdown_html"] = write_sheets(bd, out / "breakdown_sheets.html", studio.category_colours())
     res.files["breakdown_csv"] = export(bd, out / "breakdown_elements.csv")
     stored = studio.plan_schedule(script_id, start=DEMO_START, time_limit=10.0, label="demo")
     board = studio.stripboard(script_id, stored.version)

@@ -14,6 +14,7 @@ import polars as pl
 from .preproduction import breakdown_store, schedule_store
 from .preproduction.breakdown import Breakdown, Edit
 from .preproduction.calendar import ShootCalendar
+from .preproduction.categories import CategoryColours
 from .preproduction.dood import DayOutOfDays
 from .preproduction.schedule import Weights
 from .preproduction.schedule_store import StoredSchedule
@@ -130,6 +131,18 @@ class Studio:
                 raise StoreError(f"script {sid!r} v{v} has no breakdown yet; run `studio breakdown` as the writer")
             return self.tag_breakdown(sid, v)
         return breakdown_store.effective_breakdown(self.scope, sid, v)
+
+    def category_colours(self) -> CategoryColours:
+        """The project's breakdown colours: the traditional defaults with the project's overrides."""
+        return CategoryColours(self.store.project_settings(self.tenant, self.project).get("category_colours", {}))
+
+    def set_category_colours(self, colours: dict[int, str]) -> CategoryColours:
+        """Override category colours for this project's sheets and boards (checked before storing)."""
+        merged = {**self.category_colours().overrides, **{int(k): v for k, v in colours.items()}}
+        checked = CategoryColours(merged)
+        self.store.update_project_settings(self.tenant, self.project,
+                                           {"category_colours": {str(k): v for k, v in checked.overrides.items()}})
+        return checked
 
     def edit_breakdown(self, edit: Edit, script_id: str | None = None) -> int:
         """Record a person's correction (add, remove, merge, recategorise); it survives new drafts."""

@@ -13,6 +13,7 @@ Why this shape:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -270,6 +271,25 @@ class Store:
                 [tenant_id, project_id, name or project_id],
             )
         return self.scope(tenant_id, project_id)
+
+    def project_settings(self, tenant_id: str, project_id: str) -> dict[str, Any]:
+        """A project's own settings (sheet colours, defaults), as stored with the project."""
+        row = self.con.execute("SELECT settings FROM project WHERE tenant_id = ? AND project_id = ?",
+                               [tenant_id, project_id]).fetchone()
+        if row is None:
+            raise ScopeError(f"no project {project_id!r} for tenant {tenant_id!r}")
+        return json.loads(row[0]) if row[0] else {}
+
+    def update_project_settings(self, tenant_id: str, project_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge ``values`` into the project's settings (a key set to None is removed), atomically."""
+        self._require_writable()
+        with self.transaction():
+            current = self.project_settings(tenant_id, project_id)
+            current.update(values)
+            current = {k: v for k, v in current.items() if v is not None}
+            self.con.execute("UPDATE project SET settings = ? WHERE tenant_id = ? AND project_id = ?",
+                             [json.dumps(current), tenant_id, project_id])
+        return current
 
     def projects(self, tenant_id: str) -> pl.DataFrame:
         return self.con.sql(

@@ -138,3 +138,26 @@ def test_cli_schedule_and_dood(tmp_path, capsys):
     assert "MARA" in files[2].read_text()
     assert main(["schedule", *opts, "--start", "2027-03-01", "--unavailable", "MARA"]) == 2
     assert "NAME=YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_category_colours_are_project_settings(tmp_path):
+    from studio_kit.preproduction.categories import DEFAULT_COLOURS, CategoryError
+    from studio_kit.preproduction.sheets import sheets_html
+
+    path = tmp_path / "colours.duckdb"
+    with Studio.open(Settings(), project="a", store_path=path) as studio:
+        studio.ingest_script(SAMPLE)
+        assert studio.category_colours().colour(104) == DEFAULT_COLOURS[104]
+        studio.set_category_colours({104: "#123456"})
+        with pytest.raises(CategoryError):
+            studio.set_category_colours({104: "purple"})  # refused, nothing stored
+        html = sheets_html(studio.breakdown(), studio.category_colours())
+        assert "#123456" in html
+        other = studio.for_project("a")
+        assert other.category_colours().colour(104) == "#123456"
+        studio.store.ensure_project("local", "b")
+        assert studio.for_project("b").category_colours().colour(104) == DEFAULT_COLOURS[104]
+    with Studio.open(Settings(), project="a", store_path=path, read_only=True) as reader:
+        assert reader.category_colours().colour(104) == "#123456"
+        with pytest.raises(StoreError):
+            reader.set_category_colours({104: "#000000"})
