@@ -175,6 +175,9 @@ class TalentSolution:
 #: Subset DP memory grows as 2^n; above this many merged scenes use the bounded search.
 DP_MAX_SCENES = 23
 
+#: Actors (best paid first) in the on-set hold bound of :func:`solve_bounded` (2^this work per state).
+HOLD_ACTORS = 8
+
 
 def merge_identical(inst: TalentInstance) -> list[list[int]]:
     """Groups of scenes with the same cast (shooting a group back to back is always optimal)."""
@@ -379,8 +382,11 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
       whose remaining casts coincide merge again; a scene left with no cast goes last for free;
     * a scene whose cast is exactly the actors on set (started, still needed) is shot next: moving it
       forward holds nobody longer and can only shorten the holds of actors not yet started;
-    * bound on the rest: every actor's own work, plus for the actors already on set the pay of the
-      one who wraps last, who is held through every remaining scene of the others.
+    * bound on the rest: every actor's own work, plus the least holds of the actors already on set
+      over every order in which they wrap (a DP over subsets of them, :func:`holds` inside): each is
+      paid from now until the remaining scenes of everyone who wrapped before them are shot;
+    * mirror symmetry: an order reversed costs the same, so the two longest scene groups are taken
+      in one fixed relative order (every order or its reverse obeys it).
 
     The incumbent comes from local search sharpened by beam runs of this same search (``beam``: keep
     only the most promising states of each layer, a heuristic). When the time or state budget runs
@@ -390,8 +396,8 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
     if upper is None:
         upper = solve_local(inst, time_limit=min(1.0, time_limit / 8), seed=0)
         if not beam:  # sharpen the incumbent with widening beams of the same search
-            for width in (1_000, 10_000, 100_000):
-                if time.perf_counter() - t0 > time_limit / 4:
+            for width in (100, 1_000, 10_000):
+                if time.perf_counter() - t0 > time_limit / 10:
                     break
                 trial = solve_bounded(inst, time_limit, max_states, upper, beam=width)
                 if trial.cost < upper.cost:
@@ -429,35 +435,58 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
     const = fixed  # pay of the lonely actors; the free scenes cost nothing more
     ub = best_cost - const  # search cost of the incumbent on the reduced board
 
+    # The on-set hold bound runs over the (at most HOLD_ACTORS) best-paid actors; leaving actors out
+    # of it only drops non-negative hold terms, so it stays a lower bound.
+    hold = sorted(range(m), key=lambda j: -int(cost[j]))[:HOLD_ACTORS]
+    hold_mask = sum(1 << j for j in hold)
+    levels = {k: [np.array([t for t in range(1 << k) if t.bit_count() == p], dtype=np.int64)
+                  for p in range(k + 1)] for k in range(len(hold) + 1)}
+
+    def holds(Q: np.ndarray, on_set: np.ndarray) -> np.ndarray:
+        """Least pay of on-set actors held on days they do not work, over every order in which they
+        wrap. If on-set actors wrap in the order a1, a2, ..., then when a_j wraps every remaining
+        scene of a1..a_j is shot, so a_j is paid at least the days of all those scenes; a DP over
+        the subsets of on-set actors takes the least such sum over all wrap orders."""
+        out = np.zeros(Q.shape, dtype=np.int64)
+        sets, inv = np.unique(on_set & hold_mask, return_inverse=True)
+        for u, on_mask in enumerate(sets.tolist()):
+            acts = [j for j in hold if (on_mask >> j) & 1]
+            if len(acts) < 2:  # one on-set actor alone is never held for the others
+                continue
+            k = len(acts)
+            idx = np.flatnonzero(inv == u)
+            for lo in range(0, idx.size, 32768):
+                part = idx[lo : lo + 32768]
+                q = Q[part]
+                ag = [actor_groups[j] & q for j in acts]
+                own = [int(cost[j]) * _lookup(dur_t, ag[x], "sum") for x, j in enumerate(acts)]
+                gm = np.zeros((1 << k, q.size), dtype=np.int64)
+                for x in range(k):
+                    gm[1 << x : 1 << (x + 1)] = gm[: 1 << x] | ag[x][None, :]
+                D = _lookup(dur_t, gm, "sum")
+                G = np.zeros((1 << k, q.size), dtype=np.int64)
+                for p in range(1, k + 1):
+                    Ts = levels[k][p]
+                    best = np.full((Ts.size, q.size), np.iinfo(np.int64).max // 4, dtype=np.int64)
+                    for x, j in enumerate(acts):
+                        sel = (Ts >> x) & 1 == 1
+                        T = Ts[sel]
+                        cand = G[T ^ (1 << x)] + int(cost[j]) * D[T] - own[x][None, :]
+                        best[sel] = np.minimum(best[sel], cand)
+                    G[Ts] = best
+                out[part] = G[-1]
+        return out
+
     def bound(S: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """g + own work of the rest + the least holds of the two on-set actors who wrap last."""
+        """g + own work of the rest + the least holds of the on-set actors (:func:`holds`)."""
         Q = full ^ S
         on_set = _lookup(act_t, S, "or") & _lookup(act_t, Q, "or")
-        lb = g + _lookup(own_t, Q, "sum")
-        is_on = [(on_set >> j) & 1 == 1 for j in range(m)]
-        mine = [np.where(is_on[j], actor_groups[j] & Q, 0) for j in range(m)]
-        U = np.zeros(S.shape, dtype=np.int64)
-        for j in range(m):
-            U |= mine[j]
-        big = np.iinfo(np.int64).max // 4
-        extra = np.full(S.shape, big, dtype=np.int64)
-        for j in range(m):
-            if not is_on[j].any():
-                continue
-            last = cost[j] * _lookup(dur_t, U & ~actor_groups[j], "sum")  # j wraps last
-            rest = np.zeros(S.shape, dtype=np.int64)  # the others' union, without j
-            for i in range(m):
-                if i != j:
-                    rest |= mine[i]
-            second = np.full(S.shape, big, dtype=np.int64)
-            for i in range(m):
-                if i != j and is_on[i].any():
-                    held = cost[i] * _lookup(dur_t, rest & ~actor_groups[i], "sum")
-                    second = np.where(is_on[i], np.minimum(second, held), second)
-            second = np.where(second == big, 0, second)
-            extra = np.where(is_on[j], np.minimum(extra, last + second), extra)
-        return lb + np.where(extra == big, 0, extra)
+        return g + _lookup(own_t, Q, "sum") + holds(Q, on_set)
 
+    # An order and its reverse cost the same, so some optimum shoots group sym_a before sym_b. The
+    # dominance above keeps this: it only moves a scene earlier, and it is not applied to sym_b
+    # while sym_a is unshot (open_ excludes sym_b then), so the moved order keeps sym_a first.
+    sym_a, sym_b = (int(k) for k in np.argsort(-g_dur, kind="stable")[:2]) if n > 1 else (0, 0)
     layers_S: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
     layers_k: list[np.ndarray] = [np.full(1, -1, dtype=np.int64)]
     g = np.zeros(1, dtype=np.int64)
@@ -478,6 +507,8 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
         Q = full ^ S
         on_set = a_S & _lookup(act_t, Q, "or")
         open_ = (Q[:, None] & bits[None, :]) != 0  # states x groups not yet shot
+        if sym_a != sym_b:  # mirror symmetry: scene group sym_b only after sym_a
+            open_[:, sym_b] &= (S >> sym_a) & 1 == 1
         forced = open_ & (g_act[None, :] == on_set[:, None])
         has_forced = forced.any(axis=1)
         first_forced = forced.argmax(axis=1)

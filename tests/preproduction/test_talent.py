@@ -113,3 +113,67 @@ def test_bounded_dp_out_of_budget_keeps_a_valid_bound():
     sol = solve_bounded(inst, max_states=10, upper=solve_local(inst, time_limit=0.1))
     assert sol.lower_bound <= OPTIMA["ddo/film103.dat"]["optimal_total_cost"] <= sol.cost
     assert sol.stats["stopped"] == "states" or sol.optimal
+
+
+def _random_board(rng, n: int, m: int, p: float) -> TalentInstance:
+    cast = tuple(tuple(int(rng.random() < p) for _ in range(n)) for _ in range(m))
+    return TalentInstance("r", cast, tuple(rng.randint(1, 20) for _ in range(m)),
+                          tuple(rng.randint(1, 4) for _ in range(n)))
+
+
+def test_bounded_dp_matches_array_dp_on_larger_boards_from_a_poor_incumbent():
+    """10-18 scenes, film-like overlapping casts, and a random order as the incumbent, so the search
+    itself must find the optimum: the on-set hold bound, the dominance and the mirror symmetry may
+    never cut it off."""
+    import random
+
+    from studio_kit.preproduction.talent import TalentSolution, solve_bounded
+
+    rng = random.Random(23)
+    for _ in range(24):
+        inst = _random_board(rng, rng.randint(10, 18), rng.randint(3, 9), rng.choice((0.3, 0.45, 0.6)))
+        order = list(range(inst.scenes))
+        rng.shuffle(order)
+        poor = TalentSolution(order, order_cost(inst, order), 0, False, 0.0, inst.scenes, "random")
+        sol = solve_bounded(inst, upper=poor)
+        assert sol.optimal and sol.lower_bound == sol.cost
+        assert sol.cost == solve_dp(inst).cost == order_cost(inst, sol.order)
+
+
+def test_bounded_dp_with_its_own_incumbent_matches_array_dp():
+    import random
+
+    from studio_kit.preproduction.talent import solve_bounded
+
+    rng = random.Random(5)
+    for _ in range(6):
+        inst = _random_board(rng, rng.randint(12, 16), rng.randint(5, 12), 0.4)
+        sol = solve_bounded(inst, time_limit=2.0)  # local search and beams, then the proof
+        assert sol.optimal and sol.cost == solve_dp(inst).cost == order_cost(inst, sol.order)
+
+
+def test_film_like_board_past_the_array_dp_is_proved_optimal():
+    """film103 plus six scenes cast from parts of its casts: 25 distinct scenes, more than the array DP
+    takes, proved optimal by the bounded DP (its bound meets the order's cost)."""
+    import random
+
+    from studio_kit.preproduction.talent import DP_MAX_SCENES, merge_identical, solve, solve_local
+
+    base = read_instance(DATA / "ddo/film103.dat")
+    rng = random.Random(6)
+    cols = [sorted(base.scene_actors(i)) for i in range(base.scenes)]
+    durs = list(base.duration)
+    while len(cols) < base.scenes + 6:
+        src = rng.choice([c for c in cols[: base.scenes] if len(c) > 1])
+        sub = sorted(set(rng.sample(src, rng.randint(1, len(src) - 1))))
+        if sub not in cols:
+            cols.append(sub)
+            durs.append(rng.randint(1, 3))
+    inst = TalentInstance("film103+6", tuple(tuple(int(a in c) for c in cols) for a in range(base.actors)),
+                          base.cost, tuple(durs))
+    assert len(merge_identical(inst)) > DP_MAX_SCENES
+    sol = solve(inst, time_limit=30.0)
+    assert sol.method == "bounded-dp" and sol.optimal and sol.lower_bound == sol.cost
+    assert sol.cost == order_cost(inst, sol.order) <= solve_local(inst, time_limit=0.3).cost
+    # the base film's scenes alone cannot cost more than the whole board
+    assert OPTIMA["ddo/film103.dat"]["optimal_total_cost"] <= sol.cost
