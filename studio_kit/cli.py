@@ -27,7 +27,8 @@ examples:
   studio talent film103.dzn --json          solve a talent-scheduling benchmark instance
 
 settings come from the environment: STUDIO_STORE (database file), STUDIO_DATA_DIR, STUDIO_OUT,
-STUDIO_TENANT, STUDIO_PROJECT, STUDIO_PAPER (letter/a4), RAY_ADDRESS, STUDIO_MODEL_PROFILE.
+STUDIO_TENANT, STUDIO_PROJECT, STUDIO_PAPER (letter/a4), RAY_ADDRESS, STUDIO_MODEL_PROFILE,
+STUDIO_LLM_API_KEY (for --llm-endpoint).
 """
 
 
@@ -182,8 +183,11 @@ def cmd_breakdown(args: argparse.Namespace) -> int:
 
     with _studio(args) as studio:
         sid = studio.script_id(args.script)
-        bd = (studio.tag_breakdown(sid, args.version, embeddings=args.embeddings) if args.retag or args.embeddings
-              else studio.breakdown(sid, args.version))
+        if args.retag or args.embeddings or args.llm_endpoint:
+            bd = studio.tag_breakdown(sid, args.version, embeddings=args.embeddings, llm_endpoint=args.llm_endpoint,
+                                      llm_model=args.llm_model)
+        else:
+            bd = studio.breakdown(sid, args.version)
         counts: dict[int, set[str]] = {}
         for t in bd.tags:
             counts.setdefault(t.category_id, set()).add(t.name)
@@ -192,6 +196,8 @@ def cmd_breakdown(args: argparse.Namespace) -> int:
             names = sorted(counts[cid])
             more = f", ... (+{len(names) - 6})" if len(names) > 6 else ""
             print(f"  {cid:>3} {category_name(cid):<20} {len(names):>4}  {', '.join(names[:6])}{more}")
+        for note in bd.notes:
+            print(f"  note: {note}")
         for edit, why in bd.unapplied:
             print(f"  edit not applied: {edit.kind} {edit.name!r}: {why}")
         for path in args.sheets or []:
@@ -400,6 +406,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--retag", action="store_true", help="tag again even if this version has a breakdown")
     sp.add_argument("--embeddings", action="store_true",
                     help="also use sentence embeddings (bundled MiniLM) for words the lexicon lacks")
+    sp.add_argument("--llm-endpoint", metavar="URL",
+                    help="also ask an OpenAI-compatible chat endpoint (vLLM, llama.cpp server), e.g. "
+                         "http://127.0.0.1:8000/v1 (key: $STUDIO_LLM_API_KEY); every quote is checked against the scene")
+    sp.add_argument("--llm-model", metavar="NAME", help="model id the endpoint serves (needed with --llm-endpoint)")
     sp.add_argument("--sheets", action="append", type=Path, help="write breakdown sheets (.pdf or .html)")
     sp.add_argument("--export", action="append", type=Path, help="write every tagged element (.csv or .parquet)")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -29,6 +29,8 @@ class Settings:
     ray_address: str | None = None
     #: YAML/TOML model profile naming which backend and model serve each task.
     model_profile: Path | None = None
+    #: Key for an OpenAI-compatible endpoint (vLLM, llama.cpp server, a hosted API); never printed.
+    llm_api_key: str | None = field(default=None, repr=False)
 
     @property
     def store(self) -> Path:
@@ -49,6 +51,7 @@ class Settings:
             "STUDIO_MAX_SCRIPT_MB": ("max_script_mb", int),
             "RAY_ADDRESS": ("ray_address", str),
             "STUDIO_MODEL_PROFILE": ("model_profile", Path),
+            "STUDIO_LLM_API_KEY": ("llm_api_key", str),
         }
         values: dict[str, object] = {}
         for var, (name, kind) in mapping.items():

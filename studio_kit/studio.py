@@ -109,17 +109,32 @@ class Studio:
 
     # -- pre-production: breakdown ------------------------------------------------------------
     def tag_breakdown(self, script_id: str | None = None, version: int | None = None, *,
-                      embeddings: bool = False) -> Breakdown:
+                      embeddings: bool = False, llm_endpoint: str | None = None, llm_model: str | None = None,
+                      llm_timeout: float = 120.0) -> Breakdown:
         """Tag a stored version automatically (offline lexicon; sentence embeddings for words the
-        lexicon lacks when ``embeddings``), store the tags, and return them with people's edits applied."""
+        lexicon lacks when ``embeddings``; a chat model at ``llm_endpoint`` when given, every quote it
+        proposes checked against the scene), store the tags, and return them with people's edits applied.
+        Scenes the model could not answer for are listed in the returned breakdown's ``notes``."""
         stored = self.stored_script(script_id, version)
         embedder = None
         if embeddings:
             from .generation.embeddings import SentenceEmbedder
 
             embedder = SentenceEmbedder()
-        breakdown_store.tag_version(self.scope, stored.script_id, stored.analysis, stored.version, embedder=embedder)
-        return breakdown_store.effective_breakdown(self.scope, stored.script_id, stored.version)
+        llm = None
+        if llm_endpoint:
+            from .generation.text import ChatEndpoint
+            from .preproduction.breakdown_llm import LLMTagModel
+
+            if not llm_model:
+                raise ValueError("an LLM endpoint needs a model name (the id the server serves, see <endpoint>/models)")
+            llm = LLMTagModel(ChatEndpoint(llm_endpoint, llm_model, api_key=self.settings.llm_api_key,
+                                           timeout=llm_timeout))
+        tagged = breakdown_store.tag_version(self.scope, stored.script_id, stored.analysis, stored.version,
+                                             embedder=embedder, llm=llm)
+        bd = breakdown_store.effective_breakdown(self.scope, stored.script_id, stored.version)
+        bd.notes = [*bd.notes, *tagged.notes, *(llm.problems if llm else [])]
+        return bd
 
     def breakdown(self, script_id: str | None = None, version: int | None = None) -> Breakdown:
         """The stored breakdown of a version (tagging it first if it never was), edits applied."""

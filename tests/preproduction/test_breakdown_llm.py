@@ -230,3 +230,34 @@ def test_dead_endpoint_costs_a_bounded_number_of_requests(analysis: ScriptAnalys
         tag_script(analysis, llm=model)
     assert len(server.received) == 3 * 2  # three scenes, two attempts each
     assert len(model.problems) == 2
+
+
+def test_cli_breakdown_with_endpoint_stores_llm_tags(server: ReplayServer, tmp_path, capsys) -> None:
+    """`studio breakdown --llm-endpoint` through the Studio: the model's real quotes are stored with
+    source "llm"; an invented one is dropped with a note; the key comes from settings, never printed."""
+    from studio_kit.cli import main
+    from studio_kit.settings import Settings
+    from studio_kit.studio import Studio
+
+    def answer(body: dict) -> Reply:
+        scene = body["messages"][-1]["content"]
+        if "KESSEL BRIDGE - DAWN" in scene:
+            return chat_reply(json.dumps([
+                {"category_id": 104, "name": "RIVET HEAD", "quote": "A rivet head"},
+                {"category_id": 104, "name": "SILVER PISTOL", "quote": "a silver pistol"}]))
+        return chat_reply("[]")
+
+    server.responder = answer
+    store = tmp_path / "llm.duckdb"
+    opts = ["-p", "film", "--store", str(store)]
+    assert main(["ingest", str(SAMPLE), *opts]) == 0
+    assert main(["breakdown", *opts, "--llm-endpoint", server.base_url, "--llm-model", "test-model"]) == 0
+    out = capsys.readouterr().out
+    assert "note:" in out and "silver pistol" in out.lower()
+    assert len(server.received) == 48  # one request per scene, no retries
+    assert main(["breakdown", *opts, "--llm-endpoint", server.base_url]) == 2
+    assert "needs a model name" in capsys.readouterr().err
+    with Studio.open(Settings(), project="film", store_path=store, read_only=True) as studio:
+        tags = [t for t in studio.breakdown().tags if t.source == "llm"]
+    assert [(t.scene_number, t.name) for t in tags] == [("1", "RIVET HEAD")]
+    assert tags[0].span is not None and tags[0].span.text == "A rivet head"
