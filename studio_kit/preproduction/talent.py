@@ -428,7 +428,6 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
     actor_groups = np.array([sum(1 << k for k in range(n) if (int(g_act[k]) >> j) & 1) for j in range(m)],
                             dtype=np.int64)
     act_t = _chunk_tables(g_act, "or")
-    dur_t = _chunk_tables(g_dur, "sum")
     pay_t = _chunk_tables(cost, "sum")
     own_t = _chunk_tables(g_dur * _lookup(pay_t, g_act, "sum"), "sum")
     full = (1 << n) - 1
@@ -439,8 +438,17 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
     # of it only drops non-negative hold terms, so it stays a lower bound.
     hold = sorted(range(m), key=lambda j: -int(cost[j]))[:HOLD_ACTORS]
     hold_mask = sum(1 << j for j in hold)
-    levels = {k: [np.array([t for t in range(1 << k) if t.bit_count() == p], dtype=np.int64)
-                  for p in range(k + 1)] for k in range(len(hold) + 1)}
+    # Per number of actors k and subset size p: the subsets T, each one's members x and T without x.
+    levels: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    for k in range(2, len(hold) + 1):
+        levels[k] = []
+        for p in range(1, k + 1):
+            Ts = [t for t in range(1 << k) if t.bit_count() == p]
+            mem = [[x for x in range(k) if (t >> x) & 1] for t in Ts]
+            levels[k].append((np.array(Ts, dtype=np.int64), np.array(mem, dtype=np.int64),
+                              np.array([[t ^ (1 << x) for x in xs] for t, xs in zip(Ts, mem, strict=True)],
+                                       dtype=np.int64)))
+    dur16 = _chunk_tables(g_dur, "sum", bits=16)  # day sums of scene sets, 16 groups a lookup
 
     def holds(Q: np.ndarray, on_set: np.ndarray) -> np.ndarray:
         """Least pay of on-set actors held on days they do not work, over every order in which they
@@ -455,25 +463,19 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
                 continue
             k = len(acts)
             idx = np.flatnonzero(inv == u)
-            for lo in range(0, idx.size, 32768):
-                part = idx[lo : lo + 32768]
+            pay = np.array([int(cost[j]) for j in acts], dtype=np.int64)
+            for lo in range(0, idx.size, 16384):
+                part = idx[lo : lo + 16384]
                 q = Q[part]
                 ag = [actor_groups[j] & q for j in acts]
-                own = [int(cost[j]) * _lookup(dur_t, ag[x], "sum") for x, j in enumerate(acts)]
-                gm = np.zeros((1 << k, q.size), dtype=np.int64)
+                own = np.stack([pay[x] * _lookup(dur16, ag[x], "sum", bits=16) for x in range(k)])
+                gm = np.zeros((1 << k, q.size), dtype=np.int64)  # remaining scenes of each subset
                 for x in range(k):
                     gm[1 << x : 1 << (x + 1)] = gm[: 1 << x] | ag[x][None, :]
-                D = _lookup(dur_t, gm, "sum")
-                G = np.zeros((1 << k, q.size), dtype=np.int64)
-                for p in range(1, k + 1):
-                    Ts = levels[k][p]
-                    best = np.full((Ts.size, q.size), np.iinfo(np.int64).max // 4, dtype=np.int64)
-                    for x, j in enumerate(acts):
-                        sel = (Ts >> x) & 1 == 1
-                        T = Ts[sel]
-                        cand = G[T ^ (1 << x)] + int(cost[j]) * D[T] - own[x][None, :]
-                        best[sel] = np.minimum(best[sel], cand)
-                    G[Ts] = best
+                D = _lookup(dur16, gm, "sum", bits=16)
+                G = np.zeros((1 << k, q.size), dtype=np.int64)  # least holds, members of T wrap first
+                for Ts, mem, sub in levels[k]:  # x in T wraps last of T: held through D[T] - own
+                    G[Ts] = (G[sub] + pay[mem][:, :, None] * D[Ts][:, None, :] - own[mem]).min(axis=1)
                 out[part] = G[-1]
         return out
 
