@@ -15,6 +15,7 @@ import json
 import resource
 import time
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 from ortools.sat.python import cp_model
@@ -23,7 +24,8 @@ from studio_kit.preproduction import schedule, talent
 from studio_kit.screenplay.analysis import analyze, parse_text
 from studio_kit.screenplay.synthetic import synthetic_script
 
-DATA = Path(__file__).parents[1] / "tests" / "fixtures" / "talent"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "fixtures" / "talent"
 
 
 def cpsat_talent(inst: talent.TalentInstance, time_limit: float) -> tuple[int | None, int, float]:
@@ -123,30 +125,51 @@ def larger_boards(time_limit: float) -> None:
 
 
 def board_table(board_limit: float) -> None:
-    print(f"\nShooting schedule end to end (synthetic scripts; capacity 5 pages/day; CP-SAT 2 workers, "
-          f"{board_limit:g} s budget)")
-    head = (f"{'script':10} {'strips':>6} {'cast':>5} {'days':>5} {'cost':>10} {'bound':>10} {'gap':>6} "
-            f"{'moves':>5} {'D/N':>4} {'holds':>5} {'status':>9} {'s':>6} {'peak MB':>8}")
+    """Breakdown + schedule of synthetic 120/400-page scripts, with the project defaults of
+    data/rates/ (cast day rates by billing, shoot-day cost and the other weights)."""
+    from studio_kit.preproduction.breakdown import Lexicon, tag_script
+    from studio_kit.preproduction.schedule_store import rate_for, read_cast_rates, read_schedule_weights
+
+    rates = read_cast_rates(ROOT / "data" / "rates" / "cast_day_rates.csv")
+    weights = read_schedule_weights(ROOT / "data" / "rates" / "schedule_weights.csv")
+    lexicon = Lexicon.load()
+    print(f"\nShooting schedule end to end (synthetic scripts: parse, breakdown, strips, board; capacity 5 pages/day; "
+          f"shoot day {weights.shoot_day:,.0f}; CP-SAT 2 workers, {board_limit:g} s budget)")
+    head = (f"{'script':10} {'strips':>6} {'tags':>6} {'cast':>5} {'days':>5} {'min':>4} {'cost':>10} {'bound':>10} "
+            f"{'gap':>6} {'moves':>5} {'D/N':>4} {'holds':>5} {'status':>9} {'tag s':>6} {'total s':>7} {'peak MB':>8}")
     print(head)
     print("-" * len(head))
     for pages in (120, 400):
         tracemalloc.start()
         t0 = time.perf_counter()
         a = analyze(parse_text(synthetic_script(pages)))
-        strips = schedule.strips_from_scenes(a.scenes, schedule.cast_ids_for(a.scenes, a.screenplay))
+        t1 = time.perf_counter()
+        bd = tag_script(a, lexicon=lexicon)
+        tag_s = time.perf_counter() - t1
+        cast_of: dict[str, list[str]] = {}
+        for t in bd.tags:
+            if t.category_id == 100:
+                cast_of.setdefault(t.scene_uid, []).append(t.name)
+        uids = [sc.uid for sc in bd.scenes]
+        scenes = [replace(sc, speaking=list(dict.fromkeys(cast_of.get(u, []))), non_speaking=[])
+                  for sc, u in zip(a.scenes, uids, strict=True)]
+        ids = schedule.cast_ids_for(scenes, a.screenplay)
+        strips = schedule.strips_from_scenes(scenes, ids, scene_uids=uids)
         cast = sorted({c for s in strips for c in s.cast})
-        pay = {c: 3000 if c <= 3 else 1500 if c <= 8 else 500 for c in cast}
-        req = schedule.ScheduleRequest(strips, pay, capacity_eighths=40, time_limit=board_limit)
+        pay = {c: rate_for(c, rates) for c in cast}
+        req = schedule.ScheduleRequest(strips, pay, capacity_eighths=40, weights=weights, time_limit=board_limit)
         sch = schedule.solve_schedule(req)
         secs = time.perf_counter() - t0
         peak = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
         c = sch.cost
-        print(f"{pages:>3} pages  {len(strips):>6} {len(cast):>5} {c.days:>5} {c.total:>10.0f} {sch.lower_bound:>10.0f} "
-              f"{sch.gap:>6.1%} {c.company_moves:>5} {c.day_night_switches:>4} {c.hold_days:>5} {sch.status:>9} "
-              f"{secs:>6.1f} {peak:>8.1f}")
+        print(f"{pages:>3} pages  {len(strips):>6} {len(bd.tags):>6} {len(cast):>5} {c.days:>5} "
+              f"{schedule.min_days(req):>4} {c.total:>10.0f} {sch.lower_bound:>10.0f} {sch.gap:>6.1%} "
+              f"{c.company_moves:>5} {c.day_night_switches:>4} {c.hold_days:>5} {sch.status:>9} {tag_s:>6.1f} "
+              f"{secs:>7.1f} {peak:>8.1f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"(peak MB: Python allocations by tracemalloc; process max RSS {rss:.0f} MB incl. CP-SAT)")
+    print(f"(min: fewest days the pages allow; peak MB: Python allocations by tracemalloc; process max RSS "
+          f"{rss:.0f} MB incl. CP-SAT)")
 
 
 def main() -> None:
