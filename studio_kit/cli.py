@@ -252,6 +252,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         if not days:
             raise ValueError(f"--unavailable {spec!r}: write NAME=YYYY-MM-DD[,YYYY-MM-DD...]")
         unavailable.setdefault(name.strip().upper(), []).extend(_dates(days.split(","), f"--unavailable {name}"))
+    places: dict[str, list] = {}
+    for spec in args.location_unavailable or []:
+        name, _, days = spec.rpartition("=")
+        if not name or not days:
+            raise ValueError(f"--location-unavailable {spec!r}: write LOCATION=YYYY-MM-DD[,YYYY-MM-DD...]")
+        places.setdefault(name.strip().upper(), []).extend(_dates(days.split(","), f"--location-unavailable {name}"))
     fixed = {}
     for spec in args.fix or []:
         number, _, day = spec.partition("=")
@@ -267,6 +273,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
                                       "day_night_switch": args.day_night_cost, "overtime_hour": args.overtime_cost,
                                   }.items() if v is not None}),
                                   unavailable=unavailable, fixed=fixed, drop_pickup=args.drop_pickup,
+                                  location_unavailable=places,
                                   label=args.label or "")
         sch, c = st.schedule, st.schedule.cost
         proof = "proven optimal" if sch.optimal else f"gap {sch.gap:.1%} to lower bound {sch.lower_bound:,.0f}"
@@ -434,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--weekdays", help="shooting weekdays, 0=Mon..6=Sun (default 0,1,2,3,4)")
     sp.add_argument("--holiday", action="append", help="a company holiday, YYYY-MM-DD (repeatable)")
     sp.add_argument("--unavailable", action="append", help="NAME=DATE[,DATE...]: a cast member's days off")
+    sp.add_argument("--location-unavailable", action="append",
+                    help="LOCATION=DATE[,DATE...]: a location's unavailable days (e.g. 'NIGHT TRAIN=2027-03-02')")
     sp.add_argument("--fix", action="append", help="SCENE=DATE: a scene that must shoot on that date")
     sp.add_argument("--day-cost", type=float, help="company cost of a shoot day (default: data/rates/schedule_weights.csv)")
     sp.add_argument("--move-cost", type=float, help="cost of a company move (default: the weights file)")

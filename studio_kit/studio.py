@@ -169,10 +169,13 @@ class Studio:
                       capacity_hours: float | None = None, weights: Weights | None = None,
                       time_limit: float = 20.0, unavailable: dict[str, list[date]] | None = None,
                       fixed: dict[str, date] | None = None, calendar: ShootCalendar | None = None,
+                      location_unavailable: dict[str, list[date]] | None = None,
                       drop_pickup: bool = False, max_days: int = 0, label: str = "") -> StoredSchedule:
         """Strips from the breakdown, an optimised board (cast pay with holds, company moves, day/night
         switches, overtime), stored as a new schedule version. ``unavailable`` maps a character to
-        dates they cannot work; ``fixed`` maps a scene number to the date it must shoot."""
+        dates they cannot work; ``location_unavailable`` maps a location (the part of the set before
+        " - ", e.g. "NIGHT TRAIN") to dates it cannot be had; ``fixed`` maps a scene number to the date
+        it must shoot."""
         from .preproduction.schedule import ScheduleRequest, solve_schedule, strips_from_scenes
 
         stored = self.stored_script(script_id, version)
@@ -203,6 +206,12 @@ class Studio:
             if name.upper() not in ids:
                 raise ValueError(f"unavailable: {name!r} is not in the cast of {sid!r} ({', '.join(ranked[:8])}, ...)")
             request.actor_unavailable[ids[name.upper()]] = {cal.day_number(d) - 1 for d in days if d in horizon}
+        locations = sorted({s.location for s in strips})
+        for loc, days in (location_unavailable or {}).items():
+            if loc.upper() not in locations:
+                raise ValueError(f"location_unavailable: {loc!r} is not a location of {sid!r} "
+                                 f"({', '.join(locations[:8])}, ...)")
+            request.location_unavailable[loc.upper()] = {cal.day_number(d) - 1 for d in days if d in horizon}
         uid_of = {s.number: s.scene_uid for s in strips}
         for number, when in (fixed or {}).items():
             if str(number) not in uid_of:

@@ -161,3 +161,17 @@ def test_category_colours_are_project_settings(tmp_path):
         assert reader.category_colours().colour(104) == "#123456"
         with pytest.raises(StoreError):
             reader.set_category_colours({104: "#000000"})
+
+
+def test_location_unavailable_dates_are_kept(planned):
+    studio, first, _, _ = planned
+    board = studio.stripboard(version=first.version)
+    # The train is away on the dates it was used in the first board.
+    used = sorted(set(board.filter(pl.col("location") == "NIGHT TRAIN")["shoot_date"].to_list()))
+    assert used
+    third = studio.plan_schedule(start=START, time_limit=3, location_unavailable={"Night Train": used[:2]})
+    moved = studio.stripboard(version=third.version).filter(pl.col("location") == "NIGHT TRAIN")
+    assert moved.height == board.filter(pl.col("location") == "NIGHT TRAIN").height
+    assert not set(moved["shoot_date"].to_list()) & set(used[:2])
+    with pytest.raises(ValueError, match="not a location"):
+        studio.plan_schedule(start=START, location_unavailable={"MOON": [START]}, time_limit=1)
