@@ -729,6 +729,10 @@ def write_pdf(result: BudgetResult, path: str | Path, title: str | None = None) 
     return atomic_write(path, _pdf_bytes(result, title or result.budget.title))
 
 
+def _qty(v: float) -> str:
+    return f"{v:,.4f}".rstrip("0").rstrip(".")
+
+
 def _pdf_bytes(result: BudgetResult, title: str) -> bytes:
     from reportlab.lib.pagesizes import LETTER
     from reportlab.lib.units import inch
@@ -814,9 +818,9 @@ def _pdf_bytes(result: BudgetResult, title: str) -> bytes:
                 y = newpage("Account Detail")
                 c.setFont("Helvetica", 8)
             c.drawString(dx[0], y, ln["description"][:48])
-            c.drawRightString(dx[1], y, f"{ln['amount']:,.4g}" if ln["amount"] < 1e5 else f"{ln['amount']:,.0f}")
+            c.drawRightString(dx[1], y, _qty(ln["amount"]))
             c.drawString(dx[2] - 0.5 * inch, y, ln["units"])
-            c.drawRightString(dx[3], y, f"{ln['multiplier']:g}")
+            c.drawRightString(dx[3], y, _qty(ln["multiplier"]))
             c.drawRightString(dx[4], y, f"{ln['rate']:,.2f}" if ln["rate"] >= 0.01 else f"{ln['rate']:g}")
             for x, v in zip(dx[5:], (ln["subtotal"], ln["fringes"], ln["total"]), strict=True):
                 c.drawRightString(x, y, f"{v:,.2f}")
