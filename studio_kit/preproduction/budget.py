@@ -28,10 +28,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ..screenplay.io import atomic_write
+
+if TYPE_CHECKING:
+    from .dood import DayOutOfDays
+    from .schedule import Strip
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 CHART_PATH = DATA_DIR / "budget" / "chart_of_accounts.csv"
@@ -507,6 +512,36 @@ class BudgetInputs:
 
     def gpu_rows(self) -> list[GpuUsage]:
         return [g if isinstance(g, GpuUsage) else GpuUsage(*g) for g in self.gpu_usage]
+
+
+def inputs_from_plan(days: Sequence[Sequence[Strip]], dood: DayOutOfDays, day_rates: Mapping[str, float], *,
+                     prep_weeks: float, wrap_weeks: float,
+                     background: Mapping[str | int, int] | None = None,
+                     gpu_usage: Sequence[GpuUsage | tuple] = (),
+                     location_rates: Mapping[str, float] | None = None) -> BudgetInputs:
+    """:class:`BudgetInputs` from a board (``Schedule.days``) and its DOOD.
+
+    Shoot days are the board's days; a location's days are the shoot days it appears on; each cast
+    row of the DOOD is paid its DOOD paid days at ``day_rates[element_id]`` (the cast number as text,
+    e.g. from ``Studio.cast()``).
+    """
+    loc_days: dict[str, float] = {}
+    for day in days:
+        for loc in {s.location for s in day if s.location}:
+            loc_days[loc] = loc_days.get(loc, 0.0) + 1
+    cast = []
+    for r in dood.rows:
+        if r.element.category != "cast":
+            continue
+        eid = r.element.element_id
+        if eid not in day_rates:
+            raise BudgetError(f"cast {eid} ({r.element.name}): no day rate; set one (studio cast rate) "
+                              "before budgeting")
+        t = r.totals
+        cast.append(CastDays(eid, r.element.name, float(t.paid_days), float(t.work), float(t.hold),
+                             float(day_rates[eid])))
+    return BudgetInputs(len(days), prep_weeks, wrap_weeks, cast, loc_days, dict(background or {}),
+                        tuple(gpu_usage), dict(location_rates or {}))
 
 
 def plan_globals(inputs: BudgetInputs) -> dict[str, float]:

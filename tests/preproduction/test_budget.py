@@ -24,6 +24,7 @@ from studio_kit.preproduction.budget import (
     explain,
     fringes_in_force,
     gpu_rate,
+    inputs_from_plan,
     plan_budget,
     rates_in_force,
     read_chart,
@@ -355,3 +356,32 @@ def test_exports_are_readable(tmp_path):
     assert out.filter(pl.col("account") == "1400")["total"][0] == pytest.approx(
         r.top_sheet.filter(pl.col("account") == "1400")["total"][0])
     assert not list(tmp_path.glob(".*"))        # atomic writes leave no temporaries
+
+
+def test_inputs_from_board_and_dood():
+    from studio_kit.preproduction.calendar import ShootCalendar
+    from studio_kit.preproduction.dood import DoodElement, build_dood
+    from studio_kit.preproduction.schedule import Strip
+
+    def strip(n, set_, cast):
+        return Strip(f"u{n}", str(n), set_, cast=cast)
+
+    days = [[strip(1, "INT. SLEEPER CAR - NIGHT", (1,)), strip(2, "INT. SLEEPER CAR - DAY", (1, 2))],
+            [strip(3, "EXT. STATION - DAY", (2,))],
+            [strip(4, "INT. SLEEPER CAR - NIGHT", (1,))]]
+    dood = build_dood([DoodElement("1", "MARA", "cast", {1, 3}), DoodElement("2", "JONAH", "cast", {1, 2}),
+                       DoodElement("prop:lamp", "lamp", "prop", {1}, allow_holds=False)],
+                      ShootCalendar(date(2026, 6, 1)), 3)
+    inp = inputs_from_plan(days, dood, {"1": 5000, "2": 2500}, prep_weeks=2, wrap_weeks=1)
+    assert inp.shoot_days == 3
+    car, station = days[0][0].location, days[1][0].location
+    assert car != station and days[2][0].location == car
+    assert inp.location_days == {car: 2, station: 1}     # one location day per shoot day it appears on
+    rows = {c.cast_id: c for c in inp.cast_rows()}
+    assert set(rows) == {"1", "2"}
+    assert (rows["1"].paid_days, rows["1"].work_days, rows["1"].hold_days) == (3, 2, 1)   # held on day 2
+    assert rows["2"].paid_days == 2 and rows["2"].daily_rate == 2500
+    r = compute(plan_budget(inp, title="t", on=ON))
+    assert r.detail.filter(pl.col("source") == "dood:1")["subtotal"][0] == 15000.0
+    with pytest.raises(BudgetError, match="cast 2 \\(JONAH\\): no day rate"):
+        inputs_from_plan(days, dood, {"1": 5000}, prep_weeks=2, wrap_weeks=1)
