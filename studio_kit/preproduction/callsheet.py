@@ -475,9 +475,8 @@ def _rule_text(rule: str) -> str:
 _CSS = """
 body{font-family:Helvetica,Arial,sans-serif;font-size:11px;color:#111;margin:18px;}
 .sheet{max-width:1000px;margin:auto;}
-.head{display:grid;grid-template-columns:1fr 1.2fr 1fr;border:2px solid #111;}
-.head>div{padding:8px;border-right:2px solid #111;}
-.head>div:last-child{border-right:none;}
+.head{border:2px solid #111;margin-top:0;table-layout:fixed;}
+.head>tbody>tr>td,.head>tr>td{border:2px solid #111;padding:8px;vertical-align:middle;}
 .title{text-align:center;}
 .title h1{margin:2px 0;font-size:26px;letter-spacing:2px;}
 .title .day{font-size:20px;font-weight:bold;margin:4px 0;}
@@ -491,9 +490,10 @@ th{background:#222;color:#fff;font-size:10px;text-transform:uppercase;}
 h2{font-size:12px;margin:12px 0 0;background:#ddd;border:1px solid #333;padding:3px 6px;}
 .num{text-align:center;white-space:nowrap;}
 .night{background:#e3e8f5;}
-.contacts td{border:none;padding:1px 4px;}
+.contacts td{border:none;padding:1px 4px;}.contacts td:last-child{white-space:nowrap;}
+@page{size:letter;margin:0.4in;}
 .small{font-size:10px;}
-.banner{border:2px solid #111;border-top:none;padding:4px 8px;display:flex;justify-content:space-between;}
+.banner{margin-top:0;}.banner td{border:2px solid #111;border-top:none;padding:3px 8px;}
 """
 
 
@@ -536,18 +536,18 @@ def to_html(sheet: CallSheet) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(sheet.title)} call sheet day {sheet.day}</title>
 <style>{_CSS}</style></head><body><div class="sheet">
-<div class="head">
- <div><div class="label">{e(sheet.company)}</div><table class="contacts">{contacts}</table></div>
- <div class="title"><div class="label">Call sheet #{sheet.number}</div><h1>{e(sheet.title)}</h1>
+<table class="head"><tr>
+ <td style="width:33%"><div class="label">{e(sheet.company)}</div><table class="contacts">{contacts}</table></td>
+ <td class="title" style="width:37%"><div class="label">Call sheet #{sheet.number}</div><h1>{e(sheet.title)}</h1>
   <div class="day">Day {sheet.day} of {sheet.total_days}</div><div class="date">{sheet.date:%A, %d %B %Y}</div>
-  <div class="small">{e(_rule_text(sheet.call_rule))}</div></div>
- <div class="calls"><div class="label">General crew call</div><div class="big">{t(sheet.crew_call)}</div>
+  <div class="small">{e(_rule_text(sheet.call_rule))}</div></td>
+ <td class="calls" style="width:30%"><div class="label">General crew call</div><div class="big">{t(sheet.crew_call)}</div>
   <div class="label">Shooting call</div><div class="big">{t(sheet.shooting_call)}</div>
   <div class="small">Sunrise {t(sheet.sunrise)} &middot; Sunset {t(sheet.sunset)}<br>Weather: {e(sheet.weather)}
-  <br>1st meal {t(sheet.first_meal)} &middot; Est. wrap {t(sheet.estimated_wrap)}</div></div>
-</div>
-<div class="banner small"><span>{e(sheet.office)}</span><span>{format_eighths(sheet.eighths)} pages, \
-{len(sheet.scenes)} scenes</span></div>
+  <br>1st meal {t(sheet.first_meal)} &middot; Est. wrap {t(sheet.estimated_wrap)}</div></td>
+</tr></table>
+<table class="banner small"><tr><td>{e(sheet.office)}</td><td style="text-align:right">\
+{format_eighths(sheet.eighths)} pages, {len(sheet.scenes)} scenes</td></tr></table>
 <h2>Locations</h2><table><tr><th>Set location</th><th>Parking / basecamp</th><th>Nearest hospital</th></tr>{locs}</table>
 <h2>Scenes</h2><table><tr><th>Sc.</th><th>I/E</th><th>Set / synopsis</th><th>D/N</th><th>Cast</th><th>Pages</th>
 <th>Est. start</th></tr>{scenes}</table>
@@ -590,11 +590,11 @@ def to_pdf(sheets: Sequence[CallSheet], path: str | Path | None = None) -> bytes
     label = ParagraphStyle("l", parent=base, fontSize=6.5, leading=8, alignment=1, textColor=colors.HexColor("#444444"))
     section = ParagraphStyle("h", parent=bold, fontSize=8, leading=10, textColor=colors.white)
     e = html.escape
-    width = letter[0] - 0.8 * inch
+    width = letter[0] - 0.8 * inch - 12  # the frame's own 6 pt padding on each side
 
     def grid(rows: list[list], widths: list[float], head: str | None = None, night_rows: Iterable[int] = ()) -> Table:
         data = ([[Paragraph(e(head), section)] + [""] * (len(widths) - 1)] if head else []) + rows
-        tbl = Table(data, colWidths=[w * width for w in widths], repeatRows=0)
+        tbl = Table(data, colWidths=[w * width for w in widths], hAlign="LEFT")
         style = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#333333")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                  ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                  ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
@@ -626,7 +626,7 @@ def to_pdf(sheets: Sequence[CallSheet], path: str | Path | None = None) -> bytes
                  P(f"Sunrise {t(sh.sunrise)} &middot; Sunset {t(sh.sunset)}", center),
                  P(f"Weather: {e(sh.weather)}", center),
                  P(f"1st meal {t(sh.first_meal)} &middot; Est. wrap {t(sh.estimated_wrap)}", center)]
-        head = Table([[contacts, middle, calls]], colWidths=[0.33 * width, 0.37 * width, 0.30 * width])
+        head = Table([[contacts, middle, calls]], colWidths=[0.33 * width, 0.37 * width, 0.30 * width], hAlign="LEFT")
         head.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.black),
                                   ("LINEAFTER", (0, 0), (1, 0), 1.5, colors.black),
                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
@@ -661,7 +661,7 @@ def to_pdf(sheets: Sequence[CallSheet], path: str | Path | None = None) -> bytes
         pair = Table([[grid(bg, [0.1 * half / width, 0.5 * half / width, 0.17 * half / width, 0.2 * half / width],
                             f"BACKGROUND ({sh.background_total} counted)"),
                        grid(sp, [0.3 * half / width, 0.4 * half / width, 0.27 * half / width], "SPECIAL REQUIREMENTS")]],
-                     colWidths=[half + 3, half + 3])
+                     colWidths=[half + 3, half + 3], hAlign="LEFT")
         pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                   ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
         flow += [Spacer(1, 3), pair, Spacer(1, 3)]
@@ -673,13 +673,13 @@ def to_pdf(sheets: Sequence[CallSheet], path: str | Path | None = None) -> bytes
         crew = [[P("<b>Department</b>"), P("<b>Head</b>"), P("<b>Call</b>")]] + [
             [P(e(c.department), small), P(f"{e(c.head)} {e(c.phone)}", small), P(f"<b>{t(c.call)}</b>")]
             for c in sh.crew]
-        pair2 = Table([[grid(adv, [x * half / width for x in (0.08, 0.09, 0.45, 0.07, 0.18, 0.13)], adv_head),
+        pair2 = Table([[grid(adv, [x * half / width for x in (0.08, 0.08, 0.42, 0.09, 0.2, 0.13)], adv_head),
                         grid(crew, [x * half / width for x in (0.32, 0.52, 0.16)], "CREW CALLS")]],
-                      colWidths=[half + 3, half + 3])
+                      colWidths=[half + 3, half + 3], hAlign="LEFT")
         pair2.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
         flow.append(pair2)
-        story.append(KeepInFrame(width, letter[1] - 0.8 * inch - 12, flow, mode="shrink"))
+        story.append(KeepInFrame(width, letter[1] - 0.8 * inch - 12, flow, mode="shrink", hAlign="LEFT"))
         if n < len(sheets) - 1:
             story.append(PageBreak())
     buf = io.BytesIO()
