@@ -13,6 +13,7 @@ import polars as pl
 
 from .preproduction import breakdown_store, schedule_store
 from .preproduction.breakdown import Breakdown, Edit
+from .preproduction.budget import BudgetInputs, BudgetResult
 from .preproduction.calendar import ShootCalendar
 from .preproduction.categories import CategoryColours
 from .preproduction.dood import DayOutOfDays
@@ -257,6 +258,59 @@ class Studio:
     def default_weights(self) -> Weights:
         """The schedule's cost weights from ``data/rates/schedule_weights.csv`` (dated, editable)."""
         return schedule_store.read_schedule_weights(self._data_file("rates/schedule_weights.csv"))
+
+    # -- pre-production: budget and call sheets ------------------------------------------------------
+    def budget_inputs(self, script_id: str | None = None, version: int | None = None, *, prep_weeks: float = 4,
+                      wrap_weeks: float = 2) -> BudgetInputs:
+        """What the plan says the budget must pay for: shoot days, each cast member's DOOD paid days at
+        the day rate that priced the schedule, location days, background per shoot day, GPU usage."""
+        from .preproduction import budget as bud
+
+        stored = self.schedule(script_id, version)
+        rates = {str(k): float(v) for k, v in stored.request.get("cast_pay", {}).items()}
+        dood = self.dood(stored.script_id, stored.version)
+        return bud.inputs_from_plan(stored.schedule.days, dood, rates, prep_weeks=prep_weeks, wrap_weeks=wrap_weeks,
+                                    background=self._background_by_day(stored))
+
+    def budget(self, script_id: str | None = None, version: int | None = None, *, prep_weeks: float = 4,
+               wrap_weeks: float = 2, on: date | None = None, contingency_pct: float = 10.0,
+               overhead_pct: float = 0.0, bond_pct: float = 0.0) -> BudgetResult:
+        """The budget of a stored schedule: the template's lines and the plan-linked lines (cast from
+        the DOOD, extras, locations, shoot-day crew and equipment), fringes and rates in force on ``on``."""
+        from .preproduction import budget as bud
+
+        stored = self.schedule(script_id, version)
+        inputs = self.budget_inputs(stored.script_id, stored.version, prep_weeks=prep_weeks, wrap_weeks=wrap_weeks)
+        return bud.compute(bud.plan_budget(
+            inputs, title=self._title(stored.script_id), on=on or stored.dates()[0],
+            rates=bud.read_rates(self._data_file("rates/budget_rates.csv")),
+            fringes=bud.read_fringes(self._data_file("rates/fringes.csv")),
+            contingency_pct=contingency_pct, overhead_pct=overhead_pct, bond_pct=bond_pct))
+
+    def call_sheets(self, records: str | Path, script_id: str | None = None, version: int | None = None) -> list:
+        """One call sheet per shoot day of a stored schedule, with the production's records (contacts,
+        locations with coordinates and hospitals, crew departments)."""
+        from .preproduction.callsheet import build_call_sheets, production_records
+
+        stored = self.schedule(script_id, version)
+        return build_call_sheets(stored, self.cast(stored.script_id), self.dood(stored.script_id, stored.version),
+                                 self.breakdown(stored.script_id, stored.script_version), production_records(records))
+
+    def _background_by_day(self, stored: StoredSchedule) -> dict[str, int]:
+        """Extras per shoot day: for each group (PASSENGERS, GUARDS...) the largest count any of the
+        day's scenes needs, summed over groups (the same people work every scene of a day)."""
+        bd = self.breakdown(stored.script_id, stored.script_version)
+        day_of = stored.schedule.day_of()
+        need: dict[int, dict[str, int]] = {}
+        for t in bd.tags:
+            if t.category_id == 101 and t.scene_uid in day_of:
+                groups = need.setdefault(day_of[t.scene_uid] + 1, {})
+                groups[t.name] = max(groups.get(t.name, 0), t.count or 1)
+        return {f"Day {d}": sum(g.values()) for d, g in sorted(need.items())}
+
+    def _title(self, script_id: str) -> str:
+        row = self.scope.one("SELECT title FROM {script} WHERE script_id = $s", {"s": script_id})
+        return row[0] if row else script_id
 
     def _data_file(self, rel: str) -> Path:
         for base in (self.settings.data_dir, Path(__file__).resolve().parents[1] / "data"):
