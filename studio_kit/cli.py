@@ -24,6 +24,8 @@ examples:
   studio tag merge GUN --into REVOLVER --category 104 -p my-film   correct the breakdown
   studio schedule -p my-film --start 2027-03-01   optimised shooting schedule (stored as a version)
   studio dood -p my-film -o dood.xlsx -o shoot.ics Day Out of Days and the shoot calendar
+  studio budget -p my-film -o budget.pdf     the budget of the latest schedule (top sheet, PDF/XLSX/CSV)
+  studio callsheets -p my-film --records prod.toml   a call sheet per shoot day
   studio talent film103.dzn --json          solve a talent-scheduling benchmark instance
 
 settings come from the environment: STUDIO_STORE (database file), STUDIO_DATA_DIR, STUDIO_OUT,
@@ -330,6 +332,45 @@ def cmd_dood(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_budget(args: argparse.Namespace) -> int:
+    from .preproduction import budget as bud
+
+    with _studio(args, read_only=True) as studio:
+        res = studio.budget(args.script, args.version, prep_weeks=args.prep_weeks, wrap_weeks=args.wrap_weeks,
+                            contingency_pct=args.contingency, overhead_pct=args.overhead, bond_pct=args.bond)
+        print(f"{res.budget.title}: budget of schedule {studio.schedule(args.script, args.version).version}")
+        for acc in res.top_sheet.filter(res.top_sheet["total"] != 0).iter_rows(named=True):
+            print(f"  {acc['account']:>5} {acc['name']:<28} {acc['total']:>14,.2f}")
+        for label, amount in res.summary().iter_rows():
+            print(f"  {label:<34} {amount:>14,.2f}")
+        if args.compare is not None:
+            other = studio.budget(args.script, args.compare, prep_weeks=args.prep_weeks, wrap_weeks=args.wrap_weeks,
+                                  contingency_pct=args.contingency, overhead_pct=args.overhead, bond_pct=args.bond)
+            d = bud.diff(other, res)
+            print(f"  compared with schedule {args.compare}:")
+            for line in bud.explain(d, studio.budget_inputs(args.script, args.compare),
+                                    studio.budget_inputs(args.script, args.version)):
+                print(f"    {line}")
+        for path in args.output or []:
+            suffix = path.suffix.lower()
+            writer = {".pdf": bud.write_pdf, ".xlsx": bud.write_xlsx, ".csv": bud.write_csv}.get(suffix)
+            if writer is None:
+                raise ValueError(f"{path}: write .pdf, .xlsx or .csv")
+            print(f"  written: {writer(res, path)}")
+    return 0
+
+
+def cmd_callsheets(args: argparse.Namespace) -> int:
+    from .preproduction.callsheet import write_all
+
+    with _studio(args, read_only=True) as studio:
+        sheets = studio.call_sheets(args.records, args.script, args.version)
+        for path in write_all(sheets, args.out):
+            print(f"  {path}")
+        print(f"{len(sheets)} call sheets written to {args.out}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -463,6 +504,26 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--version", type=int, help="schedule version (default: latest)")
     sp.add_argument("--category", type=int, action="append", help="also elements of this breakdown category, e.g. 108")
     sp.add_argument("-o", "--output", type=Path, action="append", help="write .csv, .xlsx or .ics (repeatable)")
+
+    sp = add("budget", cmd_budget, "the budget of a schedule: top sheet, totals, exports, what-if against another")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--version", type=int, help="schedule version (default: latest)")
+    sp.add_argument("--compare", type=int, metavar="V", help="explain the difference from schedule version V")
+    sp.add_argument("--prep-weeks", type=float, default=4)
+    sp.add_argument("--wrap-weeks", type=float, default=2)
+    sp.add_argument("--contingency", type=float, default=10.0, help="percent (default 10)")
+    sp.add_argument("--overhead", type=float, default=0.0, help="percent (default 0)")
+    sp.add_argument("--bond", type=float, default=0.0, help="completion bond percent (default 0)")
+    sp.add_argument("-o", "--output", type=Path, action="append", help="write .pdf, .xlsx or .csv (repeatable)")
+
+    sp = add("callsheets", cmd_callsheets, "write a call sheet for every shoot day (HTML per day and one PDF)")
+    store_opts(sp)
+    sp.add_argument("--records", type=Path, required=True,
+                    help="production records (.toml): contacts, locations with coordinates, hospitals, crew")
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--version", type=int, help="schedule version (default: latest)")
+    sp.add_argument("--out", type=Path, default=Path("out/callsheets"), help="folder (default out/callsheets)")
 
     sp = add("demo", cmd_demo, "run the main job on the bundled sample screenplay")
     store_opts(sp)

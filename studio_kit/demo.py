@@ -110,6 +110,19 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     res.files["dood_xlsx"] = dood.write_xlsx(out / "day_out_of_days.xlsx", title=f"{bd.title} - Day Out of Days")
     res.files["dood_csv"] = dood.write_csv(out / "day_out_of_days.csv")
     res.files["shoot_ics"] = dood.write_ical(out / "shoot_days.ics", bd.title)
+    from .preproduction import budget as bud
+    from .preproduction.callsheet import write_all
+
+    result = studio.budget(script_id, stored.version)
+    res.files["budget_pdf"] = bud.write_pdf(result, out / "budget.pdf")
+    res.files["budget_xlsx"] = bud.write_xlsx(result, out / "budget.xlsx")
+    res.files["budget_csv"] = bud.write_csv(result, out / "budget_top_sheet.csv")
+    records = PACKAGE_ROOT / "data" / "sample" / "night_train_production.toml"
+    if records.exists() and script_id == "night-train":
+        written = write_all(studio.call_sheets(records, script_id, stored.version), out / "callsheets")
+        res.files["callsheets_pdf"] = next(p for p in written if p.suffix == ".pdf")
+        res.summary["callsheets"] = len(written) - 1
+    res.summary["budget"] = {"total": result.grand_total, "atl": result.atl, "btl": result.btl}
     sch = stored.schedule
     res.summary["breakdown"] = {"tags": len(bd.tags), "elements": len(bd.elements())}
     res.summary["schedule"] = {"version": stored.version, "days": stored.shoot_days, "cost": sch.cost.total,
@@ -141,13 +154,18 @@ def _print(res: DemoResult, analysis) -> None:
         print(f"  breakdown: {b['tags']} tags, {b['elements']} elements")
         print(f"  schedule v{sc['version']}: {sc['days']} shoot days {sc['first']} .. {sc['last']}, "
               f"cost {sc['cost']:,.0f} ({proof}, {sc['seconds']} s)")
+        bu = s["budget"]
+        print(f"  budget: {bu['total']:,.2f} (above the line {bu['atl']:,.0f}, below {bu['btl']:,.0f})"
+              + (f"; {s['callsheets']} call sheets" if "callsheets" in s else ""))
     print(f"\n  database:         {res.store}  (project night-train, {s['stored_versions']} versions)")
     for label, key in [("screenplay PDF", "pdf"), ("A4 PDF", "pdf_a4"), ("scene report", "scene_report"),
                        ("scenes CSV", "scenes_csv"), ("statistics", "stats"), ("Final Draft", "fdx"),
                        ("Fountain export", "fountain"), ("revision diff", "changes"),
                        ("breakdown sheets", "breakdown_pdf"), ("breakdown HTML", "breakdown_html"),
                        ("elements CSV", "breakdown_csv"), ("stripboard", "stripboard_csv"),
-                       ("Day Out of Days", "dood_xlsx"), ("DOOD CSV", "dood_csv"), ("shoot calendar", "shoot_ics")]:
+                       ("Day Out of Days", "dood_xlsx"), ("DOOD CSV", "dood_csv"), ("shoot calendar", "shoot_ics"),
+                       ("budget PDF", "budget_pdf"), ("budget XLSX", "budget_xlsx"), ("top sheet CSV", "budget_csv"),
+                       ("call sheets", "callsheets_pdf")]:
         if key in res.files:
             print(f"  {label + ':':<18}{res.files[key]}")
     print(f"\n  done in {s['seconds']} s\n")

@@ -1,0 +1,77 @@
+"""The budget follows the plan through the Studio: a schedule change moves the linked lines."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from studio_kit.cli import main
+from studio_kit.preproduction import budget as bud
+from studio_kit.settings import Settings
+from studio_kit.studio import Studio
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "data" / "sample" / "night_train.fountain"
+RECORDS = ROOT / "data" / "sample" / "night_train_production.toml"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    path = tmp_path_factory.mktemp("budget") / "studio.duckdb"
+    s = Studio.open(Settings(), project="night-train", store_path=path)
+    s.ingest_script(SAMPLE)
+    s.plan_schedule(start=date(2027, 3, 1), time_limit=3)
+    s.plan_schedule(start=date(2027, 3, 1), capacity_eighths=30, time_limit=3, label="slower pace")
+    yield s
+    s.close()
+
+
+def test_a_longer_schedule_costs_more_through_the_linked_lines(studio):
+    a, b = studio.budget(version=1), studio.budget(version=2)
+    days_a, days_b = studio.schedule(version=1).shoot_days, studio.schedule(version=2).shoot_days
+    assert days_b > days_a
+    d = bud.diff(a, b)
+    grand = d.filter(d["account"] == "GRAND_TOTAL")["delta"][0]
+    assert grand == pytest.approx(b.grand_total - a.grand_total, abs=0.01)
+    assert grand > 0
+    # Lines that scale with shoot days moved by exactly (days_b - days_a) x their daily amount.
+    per_day = pl.col("source") == "schedule:shoot_days"
+    la, lb = a.detail.filter(per_day), b.detail.filter(per_day)
+    assert la.height >= 3 and la["description"].to_list() == lb["description"].to_list()
+    for ra, rb in zip(la.iter_rows(named=True), lb.iter_rows(named=True), strict=True):
+        assert rb["subtotal"] - ra["subtotal"] == pytest.approx((days_b - days_a) * ra["multiplier"] * ra["rate"])
+    notes = bud.explain(d, studio.budget_inputs(version=1), studio.budget_inputs(version=2))
+    assert any(f"shoot days {days_a} -> {days_b}" in n for n in notes)
+
+
+def test_cast_lines_are_the_dood_paid_days_at_the_schedule_rates(studio):
+    res = studio.budget(version=1)
+    stored = studio.schedule(version=1)
+    dood = studio.dood(version=1)
+    cast = res.detail.filter((pl.col("account") == "1400") & pl.col("source").str.starts_with("dood:"))
+    rows = {r.element.element_id: r for r in dood.rows if r.element.category == "cast"}
+    assert cast.height == len(rows)
+    for line in cast.iter_rows(named=True):
+        eid = line["source"].split(":", 1)[1]
+        assert line["subtotal"] == pytest.approx(rows[eid].totals.paid_days * stored.request["cast_pay"][eid])
+
+
+def test_cli_budget_and_call_sheets(studio, tmp_path, capsys):
+    opts = ["-p", "night-train", "--store", str(studio.store.path)]
+    studio.store.close()  # the CLI opens the store itself (one writer at a time)
+    try:
+        out = [tmp_path / "b.pdf", tmp_path / "b.xlsx", tmp_path / "b.csv"]
+        assert main(["budget", *opts, "--compare", "1", *[a for p in out for a in ("-o", str(p))]]) == 0
+        text = capsys.readouterr().out
+        assert "Grand Total" in text and "shoot days" in text
+        assert out[0].read_bytes()[:4] == b"%PDF" and out[1].read_bytes()[:2] == b"PK"
+        assert main(["callsheets", *opts, "--records", str(RECORDS), "--out", str(tmp_path / "cs")]) == 0
+        days = len(list((tmp_path / "cs").glob("day_*.html")))
+        assert days >= 7 and (tmp_path / "cs" / "callsheets.pdf").exists()
+        assert main(["budget", *opts, "-o", str(tmp_path / "b.doc")]) == 2
+        assert "write .pdf, .xlsx or .csv" in capsys.readouterr().err
+    finally:
+        studio.store = Studio.open(Settings(), project="night-train", store_path=opts[3]).store
