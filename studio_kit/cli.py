@@ -335,10 +335,15 @@ def cmd_dood(args: argparse.Namespace) -> int:
 def cmd_budget(args: argparse.Namespace) -> int:
     from .preproduction import budget as bud
 
-    with _studio(args, read_only=True) as studio:
+    with _studio(args, read_only=not args.save) as studio:
         res = studio.budget(args.script, args.version, prep_weeks=args.prep_weeks, wrap_weeks=args.wrap_weeks,
                             contingency_pct=args.contingency, overhead_pct=args.overhead, bond_pct=args.bond)
         print(f"{res.budget.title}: budget of schedule {studio.schedule(args.script, args.version).version}")
+        if args.save:
+            saved = studio.save_budget(args.script, args.version, label=args.save, prep_weeks=args.prep_weeks,
+                                       wrap_weeks=args.wrap_weeks, contingency_pct=args.contingency,
+                                       overhead_pct=args.overhead, bond_pct=args.bond)
+            print(f"  stored as budget version {saved.version} ({saved.label})")
         for acc in res.top_sheet.filter(res.top_sheet["total"] != 0).iter_rows(named=True):
             print(f"  {acc['account']:>5} {acc['name']:<28} {acc['total']:>14,.2f}")
         for label, amount in res.summary().iter_rows():
@@ -357,6 +362,20 @@ def cmd_budget(args: argparse.Namespace) -> int:
             if writer is None:
                 raise ValueError(f"{path}: write .pdf, .xlsx or .csv")
             print(f"  written: {writer(res, path)}")
+    return 0
+
+
+def cmd_budgets(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    with _studio(args, read_only=True) as studio, pl.Config(tbl_rows=-1, tbl_width_chars=160):
+        if args.compare:
+            d, notes = studio.compare_budgets(*args.compare, script_id=args.script)
+            print(d.filter(pl.col("delta") != 0))
+            for n in notes:
+                print(f"  {n}")
+        else:
+            print(studio.budgets(args.script))
     return 0
 
 
@@ -516,6 +535,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--overhead", type=float, default=0.0, help="percent (default 0)")
     sp.add_argument("--bond", type=float, default=0.0, help="completion bond percent (default 0)")
     sp.add_argument("-o", "--output", type=Path, action="append", help="write .pdf, .xlsx or .csv (repeatable)")
+    sp.add_argument("--save", metavar="LABEL", help="store this budget as a new budget version with a label")
+
+    sp = add("budgets", cmd_budgets, "list stored budget versions, or compare two per account")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--compare", type=int, nargs=2, metavar=("A", "B"), help="compare budget versions A and B")
 
     sp = add("callsheets", cmd_callsheets, "write a call sheet for every shoot day (HTML per day and one PDF)")
     store_opts(sp)

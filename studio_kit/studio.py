@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .preproduction import breakdown_store, schedule_store
+from .preproduction import breakdown_store, budget_store, schedule_store
 from .preproduction.breakdown import Breakdown, Edit
 from .preproduction.budget import BudgetInputs, BudgetResult
 from .preproduction.calendar import ShootCalendar
@@ -28,7 +28,7 @@ from .writing import scripts
 
 #: Every engine's tables, applied when a store opens.
 ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.MIGRATIONS,
-                                          *schedule_store.MIGRATIONS)
+                                          *schedule_store.MIGRATIONS, *budget_store.MIGRATIONS)
 
 
 class Studio:
@@ -286,6 +286,26 @@ class Studio:
             rates=bud.read_rates(self._data_file("rates/budget_rates.csv")),
             fringes=bud.read_fringes(self._data_file("rates/fringes.csv")),
             contingency_pct=contingency_pct, overhead_pct=overhead_pct, bond_pct=bond_pct))
+
+    def save_budget(self, script_id: str | None = None, version: int | None = None, *, label: str = "",
+                    **options: float) -> budget_store.StoredBudget:
+        """Compute the budget of a schedule version and store it as the next budget version."""
+        stored = self.schedule(script_id, version)
+        opts = {k: v for k, v in options.items() if k in ("prep_weeks", "wrap_weeks")}
+        result = self.budget(stored.script_id, stored.version, **options)
+        inputs = self.budget_inputs(stored.script_id, stored.version, **opts)
+        v = budget_store.save_budget(self.scope, stored.script_id, stored.version, result, inputs, label)
+        return budget_store.load_budget(self.scope, stored.script_id, v)
+
+    def budgets(self, script_id: str | None = None) -> pl.DataFrame:
+        return budget_store.budgets_frame(self.scope, self.script_id(script_id))
+
+    def stored_budget(self, version: int | None = None, script_id: str | None = None) -> budget_store.StoredBudget:
+        return budget_store.load_budget(self.scope, self.script_id(script_id), version)
+
+    def compare_budgets(self, a: int, b: int, script_id: str | None = None) -> tuple[pl.DataFrame, list[str]]:
+        """Budget versions ``a`` and ``b`` per account, and the plan changes that caused the difference."""
+        return budget_store.compare(self.stored_budget(a, script_id), self.stored_budget(b, script_id))
 
     def call_sheets(self, records: str | Path, script_id: str | None = None, version: int | None = None) -> list:
         """One call sheet per shoot day of a stored schedule, with the production's records (contacts,

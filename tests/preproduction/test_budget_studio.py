@@ -11,6 +11,7 @@ import pytest
 from studio_kit.cli import main
 from studio_kit.preproduction import budget as bud
 from studio_kit.settings import Settings
+from studio_kit.store import StoreError
 from studio_kit.studio import Studio
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +58,21 @@ def test_cast_lines_are_the_dood_paid_days_at_the_schedule_rates(studio):
     for line in cast.iter_rows(named=True):
         eid = line["source"].split(":", 1)[1]
         assert line["subtotal"] == pytest.approx(rows[eid].totals.paid_days * stored.request["cast_pay"][eid])
+
+
+def test_budget_versions_keep_their_numbers_and_name_the_cause(studio):
+    first = studio.save_budget(version=1, label="first pass")
+    second = studio.save_budget(version=2, label="slower pace")
+    assert studio.budgets()["label"].to_list() == ["first pass", "slower pace"]
+    assert first.grand_total == pytest.approx(studio.budget(version=1).grand_total)
+    again = studio.stored_budget(1)
+    assert again.detail.height == first.detail.height and again.top_sheet.equals(first.top_sheet)
+    d, notes = studio.compare_budgets(1, 2)
+    assert d.filter(pl.col("account") == "GRAND_TOTAL")["delta"][0] == pytest.approx(
+        second.grand_total - first.grand_total, abs=0.01)
+    assert notes[0].startswith("shoot days ")
+    with pytest.raises(StoreError, match="no budget version 9"):
+        studio.stored_budget(9)
 
 
 def test_cli_budget_and_call_sheets(studio, tmp_path, capsys):
