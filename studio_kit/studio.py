@@ -281,11 +281,35 @@ class Studio:
 
         stored = self.schedule(script_id, version)
         inputs = self.budget_inputs(stored.script_id, stored.version, prep_weeks=prep_weeks, wrap_weeks=wrap_weeks)
+        own = self.store.project_settings(self.tenant, self.project).get("budget", {})
         return bud.compute(bud.plan_budget(
             inputs, title=self._title(stored.script_id), on=on or stored.dates()[0],
             rates=bud.read_rates(self._data_file("rates/budget_rates.csv")),
             fringes=bud.read_fringes(self._data_file("rates/fringes.csv")),
+            fringe_overrides=own.get("fringes"), extra_globals=own.get("globals"),
             contingency_pct=contingency_pct, overhead_pct=overhead_pct, bond_pct=bond_pct))
+
+    def set_budget_overrides(self, *, fringes: dict[str, float] | None = None,
+                             globals: dict[str, str | float] | None = None) -> dict:
+        """The project's own fringe rates (percent, by code) and globals or rate-card codes (e.g. a
+        negotiated CAMERA_PACKAGE day rate, CREW_SIZE), kept in the project settings; checked by
+        budgeting once before they are stored, so a bad override never lands."""
+        from .preproduction import budget as bud
+
+        own = dict(self.store.project_settings(self.tenant, self.project).get("budget", {}))
+        if fringes:
+            own["fringes"] = {**own.get("fringes", {}), **fringes}
+        if globals:
+            own["globals"] = {**own.get("globals", {}), **globals}
+        card = bud.read_fringes(self._data_file("rates/fringes.csv"))
+        unknown = sorted(set(own.get("fringes", {})) - {f.code for f in card})
+        if unknown:
+            raise ValueError(f"unknown fringe code(s) {', '.join(unknown)}; see data/rates/fringes.csv")
+        for name, value in own.get("globals", {}).items():
+            if isinstance(value, int | float) and value < 0:
+                raise ValueError(f"budget override {name} must be >= 0, got {value}")
+        self.store.update_project_settings(self.tenant, self.project, {"budget": own})
+        return own
 
     def save_budget(self, script_id: str | None = None, version: int | None = None, *, label: str = "",
                     **options: float) -> budget_store.StoredBudget:

@@ -91,3 +91,19 @@ def test_cli_budget_and_call_sheets(studio, tmp_path, capsys):
         assert "write .pdf, .xlsx or .csv" in capsys.readouterr().err
     finally:
         studio.store = Studio.open(Settings(), project="night-train", store_path=opts[3]).store
+
+
+def test_project_overrides_rates_and_fringes(tmp_path):
+    path = tmp_path / "over.duckdb"
+    with Studio.open(Settings(), project="p", store_path=path) as s:
+        s.ingest_script(SAMPLE)
+        s.plan_schedule(start=date(2027, 3, 1), time_limit=1)
+        base = s.budget()
+        sag = base.detail.filter(pl.col("source").str.starts_with("dood:"))["fringes"].sum()
+        s.set_budget_overrides(fringes={"SAG": 25.0}, globals={"CREW_SIZE": 30})
+        after = s.budget()
+        assert after.detail.filter(pl.col("source").str.starts_with("dood:"))["fringes"].sum() > sag
+        assert after.globals["CREW_SIZE"] == 30
+        with pytest.raises(ValueError, match="unknown fringe code"):
+            s.set_budget_overrides(fringes={"NOPE": 1.0})
+        assert s.budget().grand_total == pytest.approx(after.grand_total)  # the bad override never landed
