@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from .generation import metering
 from .preproduction import breakdown_store, budget_store, schedule_store
 from .preproduction.breakdown import Breakdown, Edit
 from .preproduction.budget import BudgetInputs, BudgetResult
@@ -28,7 +29,8 @@ from .writing import scripts
 
 #: Every engine's tables, applied when a store opens.
 ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.MIGRATIONS,
-                                          *schedule_store.MIGRATIONS, *budget_store.MIGRATIONS)
+                                          *schedule_store.MIGRATIONS, *budget_store.MIGRATIONS,
+                                          *metering.MIGRATIONS)
 
 
 class Studio:
@@ -269,8 +271,9 @@ class Studio:
         stored = self.schedule(script_id, version)
         rates = {str(k): float(v) for k, v in stored.request.get("cast_pay", {}).items()}
         dood = self.dood(stored.script_id, stored.version)
+        gpu = [bud.GpuUsage(m, g, secs) for m, g, secs, _ in metering.usage_by_model(self.scope).iter_rows()]
         return bud.inputs_from_plan(stored.schedule.days, dood, rates, prep_weeks=prep_weeks, wrap_weeks=wrap_weeks,
-                                    background=self._background_by_day(stored))
+                                    background=self._background_by_day(stored), gpu_usage=gpu)
 
     def budget(self, script_id: str | None = None, version: int | None = None, *, prep_weeks: float = 4,
                wrap_weeks: float = 2, on: date | None = None, contingency_pct: float = 10.0,

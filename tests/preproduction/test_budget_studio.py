@@ -107,3 +107,22 @@ def test_project_overrides_rates_and_fringes(tmp_path):
         with pytest.raises(ValueError, match="unknown fringe code"):
             s.set_budget_overrides(fringes={"NOPE": 1.0})
         assert s.budget().grand_total == pytest.approx(after.grand_total)  # the bad override never landed
+
+
+def test_ai_compute_account_prices_recorded_usage_once(tmp_path):
+    from studio_kit.generation.metering import Usage, record_usage
+
+    path = tmp_path / "gpu.duckdb"
+    with Studio.open(Settings(), project="p", store_path=path) as s:
+        s.ingest_script(SAMPLE)
+        s.plan_schedule(start=date(2027, 3, 1), time_limit=1)
+        empty = s.budget().top_sheet.filter(pl.col("account") == "9000")["total"][0]
+        assert empty == 0  # nothing generated yet
+        job = Usage("job-1/ok", "job-1", "sd-turbo", "H100", 3600.0)
+        assert record_usage(s.scope, job) is True
+        assert record_usage(s.scope, job) is False  # a retried job is counted once
+        record_usage(s.scope, Usage("job-2/ok", "job-2", "sd-turbo", "A100", 7200.0))
+        total = s.budget().top_sheet.filter(pl.col("account") == "9000")["total"][0]
+        assert total == pytest.approx(3600 * 0.00085 + 7200 * 0.0005, abs=0.01)
+        with pytest.raises(ValueError, match="gpu_seconds must be >= 0"):
+            record_usage(s.scope, Usage("job-3/ok", "job-3", "sd-turbo", "H100", -1))
