@@ -68,10 +68,24 @@ class ScheduleFacts:
 
 
 @dataclass(frozen=True)
+class BudgetFacts:
+    """The latest night-train schedule's budget and call sheets as the studio computes them."""
+
+    grand_total: float
+    #: top-sheet accounts that carry money, in chart order.
+    accounts: tuple[str, ...]
+    #: account -> its detail lines' descriptions, in order.
+    detail: dict[str, tuple[str, ...]]
+    #: per call sheet (day 1 first): (day, date, total days, first scene number).
+    call_sheets: tuple[tuple[int, date, int, str], ...]
+
+
+@dataclass(frozen=True)
 class DashboardStore:
     path: Path
     projects: dict[str, ProjectFacts]
     schedule: ScheduleFacts
+    budget: BudgetFacts
 
 
 @dataclass
@@ -109,6 +123,18 @@ def _schedule_facts(store_path: Path) -> ScheduleFacts:
                          boards)
 
 
+def _budget_facts(store_path: Path) -> BudgetFacts:
+    with Studio.open(Settings(), store_path=store_path, project=MAIN_PROJECT, tenant=TENANT, read_only=True) as studio:
+        sid = studio.scripts()["script_id"][-1]
+        result = studio.budget(sid)
+        sheets = studio.call_sheets(REPO / "data" / "sample" / "night_train_production.toml", sid)
+    top = result.top_sheet.filter(pl.col("total") != 0)
+    detail = {a: tuple(result.detail.filter(pl.col("account") == a)["description"].to_list())
+              for a in top["account"]}
+    return BudgetFacts(result.grand_total, tuple(top["account"].to_list()), detail,
+                       tuple((s.day, s.date, s.total_days, s.scenes[0].number) for s in sheets))
+
+
 def _facts(store_path: Path, project: str) -> ProjectFacts:
     with Studio.open(Settings(), store_path=store_path, project=project, tenant=TENANT, read_only=True) as studio:
         sid = studio.scripts()["script_id"][-1]
@@ -129,7 +155,7 @@ def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> DashboardStore:
     with Studio.open(Settings(), store_path=result.store, project=MAIN_PROJECT, tenant=TENANT) as studio:
         studio.plan_schedule(start=SCHEDULE_START, time_limit=3)
     projects = {p: _facts(result.store, p) for p in (MAIN_PROJECT, SECOND_PROJECT)}
-    return DashboardStore(result.store, projects, _schedule_facts(result.store))
+    return DashboardStore(result.store, projects, _schedule_facts(result.store), _budget_facts(result.store))
 
 
 def _free_port() -> int:

@@ -212,6 +212,83 @@ def test_dood_page_shows_the_stored_day_out_of_days(page: BrowserPage, dashboard
     assert page.outside == [], f"the dashboard tried to reach beyond 127.0.0.1: {page.outside}"
 
 
+def _cells(page: BrowserPage, table: str, field: str) -> list[str]:
+    cells = page.page.locator(f'{table} .tabulator-cell[tabulator-field="{field}"]')
+    cells.first.wait_for(state="visible")
+    return [c.strip() for c in cells.all_inner_texts()]
+
+
+def test_budget_page_shows_the_top_sheet_its_detail_and_charts(page: BrowserPage, dashboard_server: DashboardServer,
+                                                               dashboard_store: DashboardStore,
+                                                               tmp_path: Path) -> None:
+    producer = _load_dashboard()
+    main, budget = dashboard_store.projects[MAIN_PROJECT], dashboard_store.budget
+    _open(page, dashboard_server, main.title, len(main.headings))
+    _open_tab(page, "Budget")
+
+    kpis = page.page.locator(".budget-kpis")
+    kpis.get_by_text("Grand total", exact=True).first.wait_for(state="visible")
+    assert producer.money(budget.grand_total).startswith("$")
+    kpis.get_by_text(producer.money(budget.grand_total), exact=True).first.wait_for(state="visible")
+    assert _cells(page, ".budget-top-sheet", "Acct") == list(budget.accounts)
+    for chart in (".budget-account-chart", ".budget-day-chart"):
+        canvas = page.page.locator(f"{chart} canvas").first
+        canvas.wait_for(state="visible")
+        box = canvas.bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 200, (chart, box)
+
+    # The picker opens on the first account; picking the cast account shows its DOOD-linked lines.
+    first = budget.accounts[0]
+    assert _cells(page, f".budget-detail-{first}", "Description") == list(budget.detail[first])
+    picker = page.page.locator(".budget-account-picker select")
+    picker.select_option(value=None, label=picker.locator("option", has_text="1400 ").first.inner_text())
+    assert _cells(page, ".budget-detail-1400", "Description") == list(budget.detail["1400"])
+    assert len(budget.detail["1400"]) >= 5  # the sample's cast, one line each
+    # Selecting a row of the top sheet shows that account's lines too.
+    row = page.page.locator(".budget-top-sheet .tabulator-row", has=page.page.locator(
+        '.tabulator-cell[tabulator-field="Acct"]', has_text="2000"))
+    row.first.click()
+    assert _cells(page, ".budget-detail-2000", "Description") == list(budget.detail["2000"])
+
+    shot = _shot(tmp_path, "producer_budget.png")
+    page.page.screenshot(path=str(shot), full_page=True)
+    _assert_not_blank(shot)
+    assert page.outside == [], f"the dashboard tried to reach beyond 127.0.0.1: {page.outside}"
+
+
+def test_call_sheet_page_follows_the_day_picker(page: BrowserPage, dashboard_server: DashboardServer,
+                                               dashboard_store: DashboardStore, tmp_path: Path) -> None:
+    producer = _load_dashboard()
+    main, sheets = dashboard_store.projects[MAIN_PROJECT], dashboard_store.budget.call_sheets
+    assert len(sheets) >= 2 and sheets[0][3] != sheets[1][3]
+    _open(page, dashboard_server, main.title, len(main.headings))
+    _open_tab(page, "Call sheet")
+
+    sheet = page.page.locator(".callsheet")
+    picker = page.page.locator(".callsheet-picker select")
+    for day, when, total, first_scene in sheets[:2]:
+        picker.select_option(label=producer.day_label(day, when))
+        sheet.get_by_text(f"Day {day} of {total}", exact=True).first.wait_for(state="visible")
+        scenes = sheet.locator("h2", has_text="Scenes").locator("xpath=following-sibling::table[1]")
+        assert scenes.locator("tr").nth(1).locator("td").first.inner_text().strip() == first_scene
+    assert picker.locator("option").all_inner_texts()[0] == "Day 1 — Mon Mar 1"  # the fixture's start date
+    shot = _shot(tmp_path, "producer_callsheet.png")
+    page.page.screenshot(path=str(shot), full_page=True)
+    _assert_not_blank(shot)
+
+    # A project without a schedule says so on both pages.
+    project = page.page.locator("select", has=page.page.locator("option", has_text=SECOND_PROJECT))
+    project.select_option(SECOND_PROJECT)
+    message = page.page.locator(".no-schedule").filter(has_text=f"studio schedule -p {SECOND_PROJECT}")
+    message.first.wait_for(state="visible")
+    assert page.page.locator(".callsheet").count() == 0
+    _open_tab(page, "Budget")
+    message.first.wait_for(state="visible")
+    assert page.page.locator(".budget-kpis").count() == 0
+    page.page.screenshot(path=str(_shot(tmp_path, "producer_budget_none.png")), full_page=True)
+    assert page.outside == [], f"the dashboard tried to reach beyond 127.0.0.1: {page.outside}"
+
+
 def test_the_dashboard_never_keeps_the_writer_out(page: BrowserPage, dashboard_server: DashboardServer,
                                                   dashboard_store: DashboardStore) -> None:
     """Between reads the server holds no lock: a writer gets in, and a reload meanwhile says why it cannot read."""
@@ -323,3 +400,52 @@ def test_stripboard_html_ends_every_day_with_a_bar() -> None:
     assert totals.select("day", "eighths", "scenes").rows() == [(1, 11, 2), (2, 8, 1)]
     padded = producer.day_totals(strips, [date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)])
     assert padded.select("day", "eighths", "scenes").rows() == [(1, 11, 2), (2, 8, 1), (3, 0, 0)]
+
+
+def _strip(uid: str, location: str, cast: tuple[int, ...]):
+    from studio_kit.preproduction.schedule import Strip
+
+    return Strip(uid, uid, f"{location} - SET", location=location, cast=cast, eighths=4)
+
+
+def _detail(*lines: tuple[str, float, float]) -> pl.DataFrame:
+    return pl.DataFrame([{"source": s, "amount": a, "total": t} for s, a, t in lines],
+                        schema={"source": pl.Utf8, "amount": pl.Float64, "total": pl.Float64})
+
+
+def test_cost_by_shoot_day_books_each_linked_line_on_its_days() -> None:
+    producer = _load_dashboard()
+    days = [[_strip("1", "TRAIN", (1, 2)), _strip("2", "TRAIN", (1,))], [_strip("3", "BRIDGE", (2,))],
+            [_strip("4", "TRAIN", ())]]
+    detail = _detail(
+        ("dood:1", 3, 9999.0),                    # the cast line itself: paid days, not per day
+        ("background:Day 2", 1, 600.0),
+        ("schedule:location:TRAIN", 2, 2000.0),   # two days at TRAIN
+        ("schedule:location:BRIDGE", 1, 700.0),
+        ("schedule:shoot_days", 3, 900.0),
+        ("schedule:shoot_weeks", 2.0, 1200.0),    # half of its weeks fall in the shoot (shoot_weeks 1.0)
+        ("schedule:prep+shoot+wrap", 7, 5000.0),  # belongs to no day
+        ("", 1, 25000.0),
+    )
+    out = producer.cost_by_shoot_day(days, {"1": 1000.0, "2": 400.0}, detail, shoot_weeks=1.0)
+    got = {(d, k): a for d, k, a in out.iter_rows()}
+    assert got[(1, "Cast")] == 1400.0 and got[(2, "Cast")] == 400.0 and got[(3, "Cast")] == 0.0
+    assert [got[(d, "Background")] for d in (1, 2, 3)] == [0.0, 600.0, 0.0]
+    assert [got[(d, "Locations")] for d in (1, 2, 3)] == [1000.0, 700.0, 1000.0]
+    assert [got[(d, "Crew & equipment")] for d in (1, 2, 3)] == [500.0, 500.0, 500.0]
+    assert out.height == 3 * len(producer.DAY_COST_KINDS)
+
+
+def test_cost_by_shoot_day_needs_a_day_rate_for_working_cast() -> None:
+    producer = _load_dashboard()
+    with pytest.raises(ValueError, match="cast 7 works on shoot day 1"):
+        producer.cost_by_shoot_day([[_strip("1", "TRAIN", (7,))]], {}, _detail(), shoot_weeks=0.2)
+    assert producer.cost_by_shoot_day([], {}, _detail(), shoot_weeks=0.0).is_empty()
+
+
+def test_records_day_labels_and_money() -> None:
+    producer = _load_dashboard()
+    assert producer.records_for("night-train") == Path(APP).parents[1] / "data/sample/night_train_production.toml"
+    assert producer.records_for("second-unit") is None
+    assert producer.day_label(1, date(2027, 3, 1)) == "Day 1 — Mon Mar 1"
+    assert producer.money(908711.36) == "$908,711"
