@@ -449,3 +449,15 @@ def test_records_day_labels_and_money() -> None:
     assert producer.records_for("second-unit") is None
     assert producer.day_label(1, date(2027, 3, 1)) == "Day 1 — Mon Mar 1"
     assert producer.money(908711.36) == "$908,711"
+
+
+def test_call_sheet_page_says_where_the_production_records_go(dashboard_store: DashboardStore, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    producer = _load_dashboard()
+    assert list(producer.PAGES)[-2:] == ["Budget", "Call sheet"]
+    monkeypatch.setattr(producer, "SAMPLE_DIR", tmp_path)  # a data folder without the sample's records
+    reader = producer.StoreReader(dashboard_store.path, tenant=TENANT, settings=Settings())
+    with reader.studio(MAIN_PROJECT) as studio:
+        view = producer.callsheet_page(studio, dashboard_store.projects[MAIN_PROJECT].script_id)
+    assert isinstance(view, pn.pane.Alert) and "no-records" in view.css_classes
+    assert str(tmp_path / "night_train_production.toml") in view.object
