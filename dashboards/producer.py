@@ -14,11 +14,12 @@ everything it shows while it is called (the studio is closed afterwards).
 
 from __future__ import annotations
 
+import calendar as pycal
 import html
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -29,6 +30,7 @@ import param
 import polars as pl
 from bokeh.models import NumeralTickFormatter
 
+from studio_kit.preproduction.calendar import ShootCalendar
 from studio_kit.preproduction.callsheet import to_html
 from studio_kit.preproduction.dood import CODE_COLOURS, LEGEND, DayOutOfDays
 from studio_kit.preproduction.schedule import Strip
@@ -331,6 +333,59 @@ def _no_schedule(studio: Studio, script_id: str) -> pn.viewable.Viewable:
                          alert_type="info", css_classes=["no-schedule"])
 
 
+_CAL_CSS = """
+<style>
+table.shoot-cal { border-collapse: collapse; font: 12px Arial, sans-serif; margin: 0 10px 12px 0; display: inline-table;
+  vertical-align: top; }
+table.shoot-cal caption { font-weight: 700; text-align: left; padding: 4px 0; }
+table.shoot-cal th { background: #23395b; color: #fff; padding: 3px; width: 92px; }
+table.shoot-cal td { border: 1px solid #c8ccd4; height: 58px; vertical-align: top; padding: 3px; }
+table.shoot-cal td.shoot { background: #eef3fb; }
+table.shoot-cal td.night { background: #dbe6f8; }
+table.shoot-cal td.off { background: #f1f1f1; color: #8a8a8a; }
+table.shoot-cal td.holiday { background: #e3e3e3; }
+table.shoot-cal .cal-day { font-weight: 700; color: #23395b; }
+</style>
+"""
+
+
+def calendar_html(calendar: ShootCalendar, days: Sequence[Sequence], dates: Sequence[date]) -> str:
+    """The shoot as a month calendar: each shoot date shows its day number, pages and scenes;
+    weekends, days off and holidays stay visible so a producer sees the shape of the shoot."""
+    if not dates:
+        return ""
+    on = {d: (k + 1, day) for k, (d, day) in enumerate(zip(dates, days, strict=False))}
+    first, last = dates[0].replace(day=1), dates[-1]
+    out = [_CAL_CSS]
+    month = first
+    while month <= last:
+        weeks = pycal.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+        rows = []
+        for week in weeks:
+            cells = []
+            for d in week:
+                if d.month != month.month:
+                    cells.append("<td class='off'></td>")
+                    continue
+                if d in on:
+                    n, day = on[d]
+                    eighths = sum(st.eighths for st in day)
+                    night = all(st.day_night == "N" for st in day) and day
+                    scenes = " ".join(html.escape(st.number) for st in day)
+                    cells.append(f"<td class='shoot{' night' if night else ''}' data-date='{d.isoformat()}'>"
+                                 f"{d.day} <span class='cal-day'>Day {n}</span><br>"
+                                 f"{html.escape(format_eighths(eighths))} pp<br><small>{scenes}</small></td>")
+                else:
+                    kind = "holiday" if d in calendar.holidays else "off"
+                    note = " holiday" if kind == "holiday" else ""
+                    cells.append(f"<td class='{kind}'>{d.day}{note}</td>")
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        head = "".join(f"<th>{w}</th>" for w in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+        out.append(f"<table class='shoot-cal'><caption>{month:%B %Y}</caption><tr>{head}</tr>{''.join(rows)}</table>")
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return "".join(out)
+
+
 def _stripboard_view(studio: Studio, script_id: str, version: int) -> pn.viewable.Viewable:
     """One schedule version: figures, the board, the day chart (read now: the studio closes after)."""
     stored = studio.schedule(script_id, version)
@@ -356,6 +411,8 @@ def _stripboard_view(studio: Studio, script_id: str, version: int) -> pn.viewabl
         kpis,
         pn.pane.HoloViews(day_chart(day_totals(strips, dates), capacity), sizing_mode="stretch_width",
                           css_classes=["stripboard-chart"]),
+        pn.pane.HTML(calendar_html(stored.calendar, sched.days, dates), sizing_mode="stretch_width",
+                     css_classes=["shoot-calendar"]),
         pn.pane.Markdown(f"**Cast:** {cast_line}", margin=(0, 10)),
         pn.pane.HTML(stripboard_html(strips, names, dates), sizing_mode="stretch_width", css_classes=["stripboard-board", f"stripboard-v{version}"]),
         sizing_mode="stretch_width",

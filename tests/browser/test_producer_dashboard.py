@@ -151,6 +151,12 @@ def test_stripboard_page_shows_the_stored_board(page: BrowserPage, dashboard_ser
     bars = [t.strip() for t in page.page.locator(".stripboard-board tr.day-break").all_inner_texts()]
     assert bars == [producer.day_break_label(d, w, e) for d, w, e in board.days]
     assert bars[0].startswith("End of Day 1 — Mon Mar 1, 2027 — ")  # the fixture's start date
+    # The calendar marks exactly the board's shoot dates, each with its day number.
+    cal = page.page.locator(".shoot-calendar td.shoot")
+    cal.first.wait_for(state="visible")
+    dates = cal.evaluate_all("cells => cells.map(c => c.dataset.date)")
+    assert dates == [w.isoformat() for _, w, _ in board.days]
+    assert "Day 1" in cal.first.inner_text()
     # Every strip wears its INT/EXT and D/N colour, whichever kinds the board holds.
     backgrounds = strips.evaluate_all("rows => rows.map(r => getComputedStyle(r).backgroundColor)")
     assert backgrounds == [_rgb(producer.strip_colour(ie, dn)[0]) for ie, dn in board.kinds]
@@ -461,3 +467,19 @@ def test_call_sheet_page_says_where_the_production_records_go(dashboard_store: D
         view = producer.callsheet_page(studio, dashboard_store.projects[MAIN_PROJECT].script_id)
     assert isinstance(view, pn.pane.Alert) and "no-records" in view.css_classes
     assert str(tmp_path / "night_train_production.toml") in view.object
+
+
+def test_calendar_html_marks_shoot_dates_and_leaves_weekends_off() -> None:
+    from studio_kit.preproduction.calendar import ShootCalendar
+    from studio_kit.preproduction.schedule import Strip
+
+    producer = _load_dashboard()
+    cal = ShootCalendar(date(2027, 3, 1), holidays={date(2027, 3, 3)})
+    dates = cal.dates(3)  # Mon 1, Tue 2, Thu 4 (Wed 3 is a holiday)
+    days = [[Strip("a", "1", "SET", eighths=8, day_night="D")], [Strip("b", "2", "SET", eighths=12, day_night="N")],
+            [Strip("c", "3A", "SET", eighths=4)]]
+    out = producer.calendar_html(cal, days, dates)
+    assert "March 2027" in out
+    assert out.count("<td class='shoot") == 3 and "<td class='shoot night'" in out
+    assert "data-date='2027-03-04'" in out and "3 holiday" in out
+    assert "Day 3</span><br>4/8 pp<br><small>3A</small>" in out
