@@ -362,6 +362,8 @@ def cmd_budget(args: argparse.Namespace) -> int:
             if writer is None:
                 raise ValueError(f"{path}: write .pdf, .xlsx or .csv")
             print(f"  written: {writer(res, path)}")
+        for path in args.detail_csv or []:
+            print(f"  detail lines: {bud.write_detail_csv(res, path)}")
     return 0
 
 
@@ -535,6 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--overhead", type=float, default=0.0, help="percent (default 0)")
     sp.add_argument("--bond", type=float, default=0.0, help="completion bond percent (default 0)")
     sp.add_argument("-o", "--output", type=Path, action="append", help="write .pdf, .xlsx or .csv (repeatable)")
+    sp.add_argument("--detail-csv", type=Path, action="append", help="write every detail line as CSV")
     sp.add_argument("--save", metavar="LABEL", help="store this budget as a new budget version with a label")
 
     sp = add("budgets", cmd_budgets, "list stored budget versions, or compare two per account")

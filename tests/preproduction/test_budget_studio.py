@@ -80,7 +80,10 @@ def test_cli_budget_and_call_sheets(studio, tmp_path, capsys):
     studio.store.close()  # the CLI opens the store itself (one writer at a time)
     try:
         out = [tmp_path / "b.pdf", tmp_path / "b.xlsx", tmp_path / "b.csv"]
-        assert main(["budget", *opts, "--compare", "1", *[a for p in out for a in ("-o", str(p))]]) == 0
+        assert main(["budget", *opts, "--compare", "1", *[a for p in out for a in ("-o", str(p))],
+                     "--detail-csv", str(tmp_path / "detail.csv")]) == 0
+        detail = pl.read_csv(tmp_path / "detail.csv")
+        assert {"account", "description", "total", "source"} <= set(detail.columns) and detail.height > 50
         text = capsys.readouterr().out
         assert "Grand Total" in text and "shoot days" in text
         assert out[0].read_bytes()[:4] == b"%PDF" and out[1].read_bytes()[:2] == b"PK"
