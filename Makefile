@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_screenplay.py
 	$(PY) benchmarks/bench_schedule.py
 	$(PY) benchmarks/eval_breakdown.py
+	$(PY) benchmarks/bench_budget.py
 
 # The producer dashboard on http://127.0.0.1:5006/producer (reads the demo's store).
 serve: $(STAMP)
