@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -76,10 +77,8 @@ def _decode(answer: str) -> Any:
     """The first JSON value found in the answer, or raise ValueError."""
     dec = json.JSONDecoder()
     for text in _candidates(answer):
-        try:
+        with suppress(json.JSONDecodeError):  # not pure JSON: look for it inside the prose below
             return json.loads(text)
-        except json.JSONDecodeError:
-            pass
         for k, ch in enumerate(text):  # prose before the JSON: try from each bracket
             if ch in "[{":
                 try:
