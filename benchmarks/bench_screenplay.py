@@ -18,12 +18,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from studio_kit.screenplay.analysis import analyze
+from studio_kit.screenplay.fountain import parse_fountain
 from studio_kit.screenplay.pagination import paginate
 from studio_kit.screenplay.pdf import render_pdf
 from studio_kit.screenplay.synthetic import synthetic_script
-
-from studio_kit.screenplay.analysis import analyze
-from studio_kit.screenplay.fountain import parse_fountain
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
