@@ -17,18 +17,13 @@ from .settings import Settings
 from .studio import Studio
 from .writing.reports import scene_report_html, scene_table
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = "sample/night_train.fountain"
 SAMPLE_REVISION = "sample/night_train_rev2.fountain"
 
 
 def data_path(rel: str, settings: Settings) -> Path:
     """A bundled data file: the configured data folder first, then the repository's."""
-    for base in (settings.data_dir, PACKAGE_ROOT / "data"):
-        p = Path(base) / rel
-        if p.exists():
-            return p
-    raise FileNotFoundError(f"bundled data file {rel!r} not found under {settings.data_dir} or {PACKAGE_ROOT / 'data'}")
+    return settings.data_file(rel)
 
 
 @dataclass
@@ -104,8 +99,8 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     stored = studio.plan_schedule(script_id, start=DEMO_START, time_limit=10.0, label="demo")
     board = studio.stripboard(script_id, stored.version)
     res.files["stripboard_csv"] = out / "stripboard.csv"
-    atomic_write(res.files["stripboard_csv"], _csv(board.with_columns(
-        pl.col("cast_ids").cast(pl.List(pl.Utf8)).list.join(","))))
+    atomic_write(res.files["stripboard_csv"], board.with_columns(
+        pl.col("cast_ids").cast(pl.List(pl.Utf8)).list.join(",")).write_csv())
     dood = studio.dood(script_id, stored.version, categories=(103, 108))
     res.files["dood_xlsx"] = dood.write_xlsx(out / "day_out_of_days.xlsx", title=f"{bd.title} - Day Out of Days")
     res.files["dood_csv"] = dood.write_csv(out / "day_out_of_days.csv")
@@ -117,8 +112,8 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     res.files["budget_pdf"] = bud.write_pdf(result, out / "budget.pdf")
     res.files["budget_xlsx"] = bud.write_xlsx(result, out / "budget.xlsx")
     res.files["budget_csv"] = bud.write_csv(result, out / "budget_top_sheet.csv")
-    records = PACKAGE_ROOT / "data" / "sample" / "night_train_production.toml"
-    if records.exists() and script_id == "night-train":
+    if script_id == "night-train":
+        records = studio.settings.data_file("sample/night_train_production.toml")
         written = write_all(studio.call_sheets(records, script_id, stored.version), out / "callsheets")
         res.files["callsheets_pdf"] = next(p for p in written if p.suffix == ".pdf")
         res.summary["callsheets"] = len(written) - 1
@@ -129,10 +124,6 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
                                "lower_bound": sch.lower_bound, "gap": sch.gap, "optimal": sch.optimal,
                                "seconds": round(sch.seconds, 1), "first": stored.dates()[0].isoformat(),
                                "last": stored.dates()[-1].isoformat()}
-
-
-def _csv(df: pl.DataFrame) -> str:
-    return df.write_csv()
 
 
 def _print(res: DemoResult, analysis) -> None:

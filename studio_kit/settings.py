@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+_REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -31,6 +33,14 @@ class Settings:
     model_profile: Path | None = None
     #: Key for an OpenAI-compatible endpoint (vLLM, llama.cpp server, a hosted API); never printed.
     llm_api_key: str | None = field(default=None, repr=False)
+
+    def data_file(self, rel: str) -> Path:
+        """A bundled data file (sample script, rates, lexicon): the configured data folder first, so a
+        project can override any file, then the repository's own ``data/``."""
+        for base in (self.data_dir, _REPO_DATA):
+            if (Path(base) / rel).exists():
+                return Path(base) / rel
+        raise FileNotFoundError(f"bundled data file {rel!r} not found under {self.data_dir} or {_REPO_DATA}")
 
     @property
     def store(self) -> Path:

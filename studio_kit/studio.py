@@ -179,7 +179,7 @@ class Studio:
         dates they cannot work; ``location_unavailable`` maps a location (the part of the set before
         " - ", e.g. "NIGHT TRAIN") to dates it cannot be had; ``fixed`` maps a scene number to the date
         it must shoot."""
-        from .preproduction.schedule import ScheduleRequest, solve_schedule, strips_from_scenes
+        from .preproduction.schedule import ScheduleRequest, cast_ids_for, solve_schedule, strips_from_scenes
 
         stored = self.stored_script(script_id, version)
         sid, sc = stored.script_id, stored.analysis.scenes
@@ -188,14 +188,13 @@ class Studio:
         for t in bd.tags:
             if t.category_id == 100 and t.name not in cast_of.setdefault(t.scene_uid, []):
                 cast_of[t.scene_uid].append(t.name)
-        scenes_in = {c: sum(c in v for v in cast_of.values()) for v in cast_of.values() for c in v}
-        ranked = sorted(scenes_in, key=lambda c: (-scenes_in[c], c))
+        scenes = [replace(s, speaking=cast_of[u], non_speaking=[]) for s, u in zip(sc, stored.scene_uids, strict=True)]
+        billing = cast_ids_for(scenes, stored.analysis.screenplay)  # most scenes, then most speeches
+        ranked = sorted(billing, key=billing.__getitem__)
         ids = schedule_store.cast_numbers(self.scope, sid, ranked)
-        strips = strips_from_scenes([replace(s, speaking=cast_of[u], non_speaking=[])
-                                     for s, u in zip(sc, stored.scene_uids, strict=True)], ids,
-                                    scene_uids=stored.scene_uids)
+        strips = strips_from_scenes(scenes, ids, scene_uids=stored.scene_uids)
         cal = calendar or ShootCalendar(start or date.today())
-        tiers = schedule_store.read_cast_rates(self._data_file("rates/cast_day_rates.csv"))
+        tiers = schedule_store.read_cast_rates(self.settings.data_file("rates/cast_day_rates.csv"))
         rates = dict(self.scope.rows("SELECT cast_id, daily_rate FROM {cast_member} WHERE script_id = $s "
                                      "AND daily_rate IS NOT NULL", {"s": sid}))
         pay = {i: float(rates.get(i, schedule_store.rate_for(i, tiers))) for i in ids.values()}
@@ -259,7 +258,7 @@ class Studio:
 
     def default_weights(self) -> Weights:
         """The schedule's cost weights from ``data/rates/schedule_weights.csv`` (dated, editable)."""
-        return schedule_store.read_schedule_weights(self._data_file("rates/schedule_weights.csv"))
+        return schedule_store.read_schedule_weights(self.settings.data_file("rates/schedule_weights.csv"))
 
     # -- pre-production: budget and call sheets ------------------------------------------------------
     def budget_inputs(self, script_id: str | None = None, version: int | None = None, *, prep_weeks: float = 4,
@@ -287,8 +286,8 @@ class Studio:
         own = self.store.project_settings(self.tenant, self.project).get("budget", {})
         return bud.compute(bud.plan_budget(
             inputs, title=self._title(stored.script_id), on=on or stored.dates()[0],
-            rates=bud.read_rates(self._data_file("rates/budget_rates.csv")),
-            fringes=bud.read_fringes(self._data_file("rates/fringes.csv")),
+            rates=bud.read_rates(self.settings.data_file("rates/budget_rates.csv")),
+            fringes=bud.read_fringes(self.settings.data_file("rates/fringes.csv")),
             fringe_overrides=own.get("fringes"), extra_globals=own.get("globals"),
             contingency_pct=contingency_pct, overhead_pct=overhead_pct, bond_pct=bond_pct))
 
@@ -304,7 +303,7 @@ class Studio:
             own["fringes"] = {**own.get("fringes", {}), **fringes}
         if globals:
             own["globals"] = {**own.get("globals", {}), **globals}
-        card = bud.read_fringes(self._data_file("rates/fringes.csv"))
+        card = bud.read_fringes(self.settings.data_file("rates/fringes.csv"))
         unknown = sorted(set(own.get("fringes", {})) - {f.code for f in card})
         if unknown:
             raise ValueError(f"unknown fringe code(s) {', '.join(unknown)}; see data/rates/fringes.csv")
@@ -358,12 +357,6 @@ class Studio:
     def _title(self, script_id: str) -> str:
         row = self.scope.one("SELECT title FROM {script} WHERE script_id = $s", {"s": script_id})
         return row[0] if row else script_id
-
-    def _data_file(self, rel: str) -> Path:
-        for base in (self.settings.data_dir, Path(__file__).resolve().parents[1] / "data"):
-            if (Path(base) / rel).exists():
-                return Path(base) / rel
-        raise FileNotFoundError(f"data file {rel!r} not found under {self.settings.data_dir}")
 
     def changes(self, script_id: str, version: int | None = None) -> dict:
         import json
