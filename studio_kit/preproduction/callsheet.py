@@ -394,9 +394,13 @@ def build_call_sheets(schedule: Any, cast: Any, dood: Any, breakdown: Any,
                     f"{production.source}: location {s.location!r} (day {d + 1}, scene {s.number}) has no "
                     f'record; add a [locations."{s.location}"] table with address, lat, lon, tz, parking and hospital')
     rules = production.rules
-    total = len(days)
+    # Call sheets go out for shoot days only: a day the board leaves empty (a location or the whole
+    # company unavailable, or a board the solver stopped early on) calls nobody and is not counted.
+    shoot = [d for d, day in enumerate(days) if day]
+    total = len(shoot)
     sheets: list[CallSheet] = []
-    for d, day in enumerate(days):
+    for n, d in enumerate(shoot):
+        day = days[d]
         when = dates[d]
         rule = call_rule_for(day)
         shoot_t = {"night": rules.night_shooting_call, "split": rules.split_shooting_call}.get(
@@ -438,17 +442,17 @@ def build_call_sheets(schedule: Any, cast: Any, dood: Any, breakdown: Any,
                     special.setdefault(key, [])
                     if s.number not in special[key]:
                         special[key].append(s.number)
-        nxt = d + 1 if d + 1 < total else None
+        nxt = shoot[n + 1] if n + 1 < total else None
         crew = tuple(CrewCall(c.department, c.head, c.phone, crew_call + timedelta(minutes=c.offset_minutes))
                      for c in production.crew)
         office = " | ".join(x for x in (production.company, production.office_address, production.office_phone) if x)
         sheets.append(CallSheet(
-            production.title, production.company, d + 1, total, when, d + 1, production.contacts, crew_call,
+            production.title, production.company, n + 1, total, when, n + 1, production.contacts, crew_call,
             shooting_call, meal, wrap, rule, sunrise, sunset, WEATHER_OFFLINE, tuple(locs),
             tuple(_scene_row(s, starts[i]) for i, s in enumerate(day)), tuple(cast_rows), holds,
             tuple(background),
             tuple(SpecialRow(category_name(c), n, tuple(sc)) for (c, n), sc in sorted(special.items())),
-            nxt + 1 if nxt is not None else None, dates[nxt] if nxt is not None else None,
+            n + 2 if nxt is not None else None, dates[nxt] if nxt is not None else None,
             tuple(_scene_row(s) for s in days[nxt]) if nxt is not None else (), crew, office))
     return sheets
 

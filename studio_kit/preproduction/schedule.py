@@ -449,6 +449,44 @@ def _greedy_cut(request: ScheduleRequest, order: list[int]) -> list[list[Strip]]
     return days
 
 
+def board_feasible(request: ScheduleRequest, days: Sequence[Sequence[Strip]]) -> bool:
+    """Whether a board keeps every hard rule: allowed days (availability, fixed days), capacity,
+    and the night-to-day turnaround."""
+    allowed = {u: set(v) for u, v in allowed_days(request).items()}
+    cap_e = request.capacity_eighths or 10**9
+    cap_m = round(request.capacity_hours * 60) if request.capacity_hours else 10**9
+    if len(days) > request.days():
+        return False
+    for d, day in enumerate(days):
+        if any(d not in allowed[s.scene_uid] for s in day):
+            return False
+        if sum(s.eighths for s in day) > cap_e or sum(_minutes(s) for s in day) > cap_m:
+            return False
+        if (d + 1 < len(days) and request.turnaround_after(d) and any(s.day_night == "N" for s in day)
+                and any(s.day_night == "D" for s in days[d + 1])):
+            return False
+    return True
+
+
+def close_gaps(request: ScheduleRequest, days: Sequence[Sequence[Strip]]) -> list[list[Strip]]:
+    """Drop empty days inside the board (later days move one earlier) wherever the rules allow it and
+    the cost does not rise: a board cut short by the time limit can leave a hole that only pays holds."""
+    board = [list(day) for day in days]
+    while board and not board[-1]:
+        board.pop()
+    d = 0
+    while d < len(board):
+        if board[d]:
+            d += 1
+            continue
+        trial = board[:d] + board[d + 1:]
+        if board_feasible(request, trial) and evaluate(request, trial).total <= evaluate(request, board).total:
+            board = trial
+        else:
+            d += 1
+    return board
+
+
 def order_within_day(day: Sequence[Strip]) -> list[Strip]:
     """Shooting order inside a day: day scenes before night scenes, each location in one block."""
     first_seen: dict[str, int] = {}
@@ -876,6 +914,7 @@ def solve_schedule(request: ScheduleRequest) -> Schedule:
         polished = improve_board(request, days, seconds=left, seed=request.seed + 1)
         if evaluate(request, polished).total < evaluate(request, days).total:
             days = polished
+    days = close_gaps(request, days)
     cost = evaluate(request, days)
     tb = talent_bound(request)
     optimal = status == cp_model.OPTIMAL

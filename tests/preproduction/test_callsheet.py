@@ -19,6 +19,7 @@ from studio_kit.preproduction.callsheet import (
     write_all,
 )
 from studio_kit.preproduction.schedule import Strip
+from studio_kit.preproduction.schedule_store import dood_for
 from studio_kit.settings import Settings
 from studio_kit.studio import Studio
 
@@ -48,6 +49,23 @@ def test_one_sheet_per_shoot_day_with_dates(board):
     assert [s.date for s in sheets] == stored.dates()
     assert {s.total_days for s in sheets} == {stored.shoot_days}
     assert all(s.title == "NIGHT TRAIN" and s.weather == "n/a offline" for s in sheets)
+
+
+def test_a_day_without_scenes_gets_no_call_sheet(board):
+    """A hole in the board (the location closed that day) calls nobody: sheets are numbered by shoot
+    day and the advance schedule skips to the next shoot day."""
+    stored, cast, dood, bd, prod, sheets = board
+    days = stored.schedule.days
+    holed = replace(stored, schedule=replace(stored.schedule, days=[days[0], [], *days[1:]]))
+    names = {int(r["cast_id"]): r["character"] for r in cast.iter_rows(named=True)}
+    again = build_call_sheets(holed, cast, dood_for(holed, names), bd, prod)
+    assert [s.day for s in again] == list(range(1, len(sheets) + 1))
+    assert {s.total_days for s in again} == {len(sheets)}
+    assert [[r.number for r in s.scenes] for s in again] == [[r.number for r in s.scenes] for s in sheets]
+    dates = holed.dates()
+    assert again[0].date == dates[0] and again[1].date == dates[2]
+    assert again[0].advance_day == 2 and again[0].advance_date == dates[2]
+    assert [r.number for r in again[0].advance] == [s.number for s in days[1]]
 
 
 def test_scene_rows_are_the_days_strips(board):

@@ -12,7 +12,9 @@ from studio_kit.preproduction.schedule import (
     ScheduleRequest,
     Strip,
     Weights,
+    board_feasible,
     cast_ids_for,
+    close_gaps,
     compare,
     evaluate,
     greedy_board,
@@ -134,6 +136,22 @@ def test_constraints_are_respected():
     better = improve_board(req, greedy, seconds=0.5)
     check_board(req, better)
     assert evaluate(req, better).total <= evaluate(req, greedy).total
+
+
+def test_close_gaps_drops_holes_the_rules_allow():
+    a, b, c = strip("a", [1]), strip("b", [1]), strip("c", [1], dn="N")
+    req = ScheduleRequest([a, b, c], {1: 100}, capacity_eighths=8, max_days=5, weights=Weights(shoot_day=10))
+    holed = [[a], [], [b], [], []]
+    closed = close_gaps(req, holed)
+    assert closed == [[a], [b]]
+    assert evaluate(req, closed).total == evaluate(req, holed).total - 100 - 10
+    # A hole that gives a night its turnaround stays: night on day 1, day work on day 3.
+    night_first = [[c], [], [a], [b]]
+    assert not board_feasible(req, [[c], [a], [b]])
+    assert close_gaps(req, night_first) == night_first
+    # A hole forced by availability stays too.
+    req_off = ScheduleRequest([a, b], {1: 100}, capacity_eighths=8, max_days=3, location_unavailable={"STAGE A": {1}})
+    assert close_gaps(req_off, [[a], [], [b]]) == [[a], [], [b]]
 
 
 def test_drop_pickup_only_across_more_than_ten_days():
