@@ -21,6 +21,8 @@ class Settings:
     store_path: Path | None = None
     #: Where jobs write PDFs, reports and media.
     out_dir: Path = Path("out")
+    #: Content-addressed artifacts (generated images, audio); default ``assets/`` beside the store.
+    assets_dir: Path | None = None
     tenant: str = "local"
     project: str = "default"
     #: "letter" or "a4".
@@ -46,6 +48,10 @@ class Settings:
     def store(self) -> Path:
         return self.store_path or self.data_dir / "store" / "studio.duckdb"
 
+    @property
+    def assets(self) -> Path:
+        return self.assets_dir or self.store.parent / "assets"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Defaults, then ``STUDIO_*`` (and ``RAY_ADDRESS``) variables, then explicit overrides."""
@@ -55,6 +61,7 @@ class Settings:
             "STUDIO_DATA_DIR": ("data_dir", Path),
             "STUDIO_STORE": ("store_path", Path),
             "STUDIO_OUT": ("out_dir", Path),
+            "STUDIO_ASSETS": ("assets_dir", Path),
             "STUDIO_TENANT": ("tenant", str),
             "STUDIO_PROJECT": ("project", str),
             "STUDIO_PAPER": ("paper", str),

