@@ -1,0 +1,247 @@
+"""Generation jobs in the store: what was asked, where it ran, what it made, and what it cost.
+
+Why in DuckDB: a job outlives the process that ran it. The owner process (the only writer) queues
+requests here, the Ray runner moves them through queued -> running -> done/failed/cancelled, and
+every finish writes the result *and* its usage record in one transaction under the key
+``job:<job_id>``, so a job finished twice (a retry whose first attempt did finish, a replay after
+a crash) is recorded once and billed once. Workers never open the store.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from ..store import Migration, ProjectScope
+from . import metering
+from .base import BackendSpec, ImageRequest, SpeechRequest, TextRequest, request_to_json
+
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "generation_jobs",
+        1,
+        "generation job table",
+        """
+        CREATE TABLE generation_job (
+            tenant_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL,
+            job_id VARCHAR NOT NULL,
+            task VARCHAR NOT NULL,
+            backend_key VARCHAR NOT NULL,
+            spec JSON NOT NULL,
+            model VARCHAR NOT NULL,
+            request JSON NOT NULL,
+            batch_key VARCHAR NOT NULL,
+            status VARCHAR NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+            cancel_requested BOOLEAN NOT NULL DEFAULT false,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 3,
+            error VARCHAR,
+            submitted_at TIMESTAMP NOT NULL,
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP,
+            seconds DOUBLE,
+            node_id VARCHAR,
+            worker_id VARCHAR,
+            gpu_ids VARCHAR,
+            gpu_kind VARCHAR,
+            artifact_sha256 VARCHAR,
+            artifact_path VARCHAR,
+            artifact_mime VARCHAR,
+            metadata JSON,
+            idempotency_key VARCHAR,
+            PRIMARY KEY (tenant_id, project_id, job_id),
+            UNIQUE (tenant_id, project_id, idempotency_key)
+        );
+        """,
+        scoped=("generation_job",),
+    ),
+)
+
+#: What a store that runs generation needs: the job table and the usage records it writes.
+ALL_MIGRATIONS: tuple[Migration, ...] = (*metering.MIGRATIONS, *MIGRATIONS)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def spec_to_json(spec: BackendSpec) -> str:
+    return json.dumps(asdict(spec), sort_keys=True, default=str)
+
+
+def spec_from_json(text: str) -> BackendSpec:
+    return BackendSpec(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What the owner records when a job's batch comes back."""
+
+    artifact_sha256: str | None = None
+    artifact_path: str | None = None
+    artifact_mime: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    seconds: float = 0.0
+    node_id: str = ""
+    worker_id: str = ""
+    gpu_ids: Sequence[str] = ()
+    gpu_kind: str = "cpu"
+    gpu_seconds: float = 0.0
+
+
+def submit(scope: ProjectScope, task: str, request: ImageRequest | TextRequest | SpeechRequest, spec: BackendSpec,
+           *, idempotency_key: str | None = None, max_attempts: int = 3) -> str:
+    """Queue one request; with an idempotency key already used in this project, return that job instead."""
+    if spec.task != task:
+        raise ValueError(f"job for task {task!r} names a {spec.task!r} backend spec ({spec.backend})")
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+    with scope.transaction():
+        if idempotency_key is not None:
+            row = scope.one("SELECT job_id FROM {generation_job} WHERE idempotency_key = $k", {"k": idempotency_key})
+            if row:
+                return row[0]
+        job_id = "job-" + uuid.uuid4().hex[:16]
+        scope.insert("generation_job", [{
+            "job_id": job_id, "task": task, "backend_key": spec.key(), "spec": spec_to_json(spec),
+            "model": spec.model or spec.backend, "request": request_to_json(request),
+            "batch_key": json.dumps(list(request.batch_key()), default=str), "status": "queued",
+            "cancel_requested": False, "attempts": 0, "max_attempts": max_attempts,
+            "submitted_at": _now(), "idempotency_key": idempotency_key,
+        }])
+    return job_id
+
+
+def get(scope: ProjectScope, job_id: str) -> dict[str, Any]:
+    """One job as a dict; KeyError names the job when it is not in this project."""
+    frame = scope.sql("SELECT * EXCLUDE (tenant_id, project_id) FROM {generation_job} WHERE job_id = $j",
+                      {"j": job_id})
+    if frame.is_empty():
+        raise KeyError(f"no generation job {job_id!r} in project {scope.project_id!r}")
+    return frame.row(0, named=True)
+
+
+def list_jobs(scope: ProjectScope, job_ids: Iterable[str] | None = None, *, status: str | None = None) -> pl.DataFrame:
+    """Jobs as a Polars frame, oldest first (all of the project's, or the given ids)."""
+    where, params = ["TRUE"], {}
+    if job_ids is not None:
+        where.append("list_contains($ids, job_id)")
+        params["ids"] = list(job_ids)
+    if status is not None:
+        if status not in STATUSES:
+            raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        where.append("status = $s")
+        params["s"] = status
+    return scope.sql("SELECT * EXCLUDE (tenant_id, project_id) FROM {generation_job} WHERE "
+                     + " AND ".join(where) + " ORDER BY submitted_at, job_id", params)
+
+
+def mark_running(scope: ProjectScope, job_ids: Sequence[str]) -> None:
+    """Queued -> running; each start counts one attempt."""
+    if not job_ids:
+        return
+    with scope.transaction() as con:
+        con.execute(
+            "UPDATE generation_job SET status = 'running', started_at = ?, error = NULL, attempts = attempts + 1 "
+            "WHERE tenant_id = ? AND project_id = ? AND status = 'queued' AND list_contains(?, job_id)",
+            [_now(), scope.tenant_id, scope.project_id, list(job_ids)])
+
+
+def finish(scope: ProjectScope, job_id: str, result: JobResult) -> bool:
+    """Record a job's result and its usage in ONE transaction; False when it was already recorded.
+
+    A job whose cancellation was requested while it ran ends ``cancelled`` and its artifact is
+    discarded, but the compute it used is still recorded (it was spent).
+    """
+    with scope.transaction():
+        row = scope.one("SELECT status, cancel_requested, model FROM {generation_job} WHERE job_id = $j", {"j": job_id})
+        if row is None:
+            raise KeyError(f"no generation job {job_id!r} in project {scope.project_id!r}")
+        status, cancel_requested, model = row
+        recorded = metering.record_usage(scope, metering.Usage(
+            f"job:{job_id}", job_id, model, result.gpu_kind, max(0.0, float(result.gpu_seconds))))
+        if not recorded or status == "done":
+            return False  # a replay: the first finish stands
+        values: dict[str, Any] = {
+            "finished_at": _now(), "seconds": float(result.seconds), "node_id": result.node_id,
+            "worker_id": result.worker_id, "gpu_ids": ",".join(map(str, result.gpu_ids)),
+            "gpu_kind": result.gpu_kind, "error": None,
+        }
+        if cancel_requested or status == "cancelled":
+            values["status"] = "cancelled"
+        else:
+            values |= {"status": "done", "artifact_sha256": result.artifact_sha256,
+                       "artifact_path": result.artifact_path, "artifact_mime": result.artifact_mime,
+                       "metadata": json.dumps(dict(result.metadata or {}), default=str)}
+        scope.update("generation_job", values, "job_id = $j", {"j": job_id})
+    return True
+
+
+def retry_or_fail(scope: ProjectScope, job_id: str, error: str) -> str:
+    """After a failed attempt: back to queued while attempts remain, else failed with the error.
+    Returns the new status (``cancelled`` when a cancel was requested meanwhile)."""
+    with scope.transaction():
+        row = scope.one("SELECT status, attempts, max_attempts, cancel_requested FROM {generation_job} "
+                        "WHERE job_id = $j", {"j": job_id})
+        if row is None:
+            raise KeyError(f"no generation job {job_id!r} in project {scope.project_id!r}")
+        status, attempts, max_attempts, cancel_requested = row
+        if status in ("done", "cancelled"):
+            return status
+        if cancel_requested:
+            new = "cancelled"
+        elif attempts < max_attempts:
+            new = "queued"
+        else:
+            new = "failed"
+        values: dict[str, Any] = {"status": new, "error": error}
+        if new != "queued":
+            values["finished_at"] = _now()
+        scope.update("generation_job", values, "job_id = $j", {"j": job_id})
+    return new
+
+
+def requeue(scope: ProjectScope, job_ids: Sequence[str], *, error: str | None = None,
+            count_attempt: bool = False) -> None:
+    """Running -> queued without failing (a batch split up to isolate a bad request); by default the
+    attempt is given back, since the job itself may be fine."""
+    if not job_ids:
+        return
+    with scope.transaction():
+        scope.store.con.execute(
+            "UPDATE generation_job SET status = 'queued', error = ?, attempts = attempts - ? "
+            "WHERE tenant_id = ? AND project_id = ? AND status = 'running' AND list_contains(?, job_id)",
+            [error, 0 if count_attempt else 1, scope.tenant_id, scope.project_id, list(job_ids)])
+
+
+def cancel(scope: ProjectScope, job_id: str) -> str:
+    """Queued -> cancelled now; running -> cancel requested (its result is discarded when it returns).
+    Returns the job's status after the call."""
+    with scope.transaction():
+        job = get(scope, job_id)
+        if job["status"] == "queued":
+            scope.update("generation_job", {"status": "cancelled", "finished_at": _now()}, "job_id = $j", {"j": job_id})
+            return "cancelled"
+        if job["status"] == "running":
+            scope.update("generation_job", {"cancel_requested": True}, "job_id = $j", {"j": job_id})
+        return job["status"]
+
+
+def recover(scope: ProjectScope) -> int:
+    """Jobs left ``running`` by an owner process that died go back to queued (or cancelled when a
+    cancel was requested). Call once when the owner opens the store, before running anything."""
+    with scope.transaction():
+        n = scope.one("SELECT count(*) FROM {generation_job} WHERE status = 'running'")[0]
+        scope.update("generation_job", {"status": "cancelled", "finished_at": _now()},
+                     "status = 'running' AND cancel_requested")
+        scope.update("generation_job", {"status": "queued", "error": "owner process stopped while running; requeued"},
+                     "status = 'running'")
+    return int(n)

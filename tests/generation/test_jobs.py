@@ -1,0 +1,138 @@
+"""The generation job table on a real DuckDB file: idempotent submits, a finish recorded and billed
+once, retry bookkeeping, recovery after the owner died, cancellation, tenant isolation; and the
+content-addressed artifact folder."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from studio_kit.generation import artifacts, jobs, metering
+from studio_kit.generation.base import BackendSpec, ImageRequest
+from studio_kit.store import Store
+
+SPEC = BackendSpec("image", "procedural", "procedural/storyboard-v1", device="cpu", batch_size=4)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "s.duckdb", migrations=jobs.ALL_MIGRATIONS) as s:
+        yield s
+
+
+def _usage_rows(scope) -> int:
+    return scope.one("SELECT count(*) FROM {usage_record}")[0]
+
+
+def test_submit_with_same_key_returns_existing_job(store):
+    scope = store.ensure_project("acme", "night-train")
+    a = jobs.submit(scope, "image", ImageRequest("a train at night"), SPEC, idempotency_key="panel-1")
+    b = jobs.submit(scope, "image", ImageRequest("a train at night"), SPEC, idempotency_key="panel-1")
+    c = jobs.submit(scope, "image", ImageRequest("a train at night"), SPEC)
+    assert a == b != c
+    frame = jobs.list_jobs(scope)
+    assert frame.height == 2
+    job = jobs.get(scope, a)
+    assert job["status"] == "queued" and job["attempts"] == 0
+    assert job["backend_key"] == SPEC.key() and jobs.spec_from_json(job["spec"]) == SPEC
+
+
+def test_finish_twice_is_recorded_and_counted_once(store, tmp_path):
+    scope = store.ensure_project("acme", "night-train")
+    job_id = jobs.submit(scope, "image", ImageRequest("x"), SPEC)
+    jobs.mark_running(scope, [job_id])
+    art = artifacts.put(tmp_path / "assets", b"fake png bytes", "png")
+    result = jobs.JobResult(art.sha256, str(art.path), art.mime, {"boxes": [1, 2]}, 0.5, "node-a", "w1",
+                            ("0",), "NVIDIA H100", 0.5)
+    assert jobs.finish(scope, job_id, result) is True
+    assert jobs.finish(scope, job_id, jobs.JobResult(gpu_seconds=9.0, node_id="node-b")) is False
+    job = jobs.get(scope, job_id)
+    assert job["status"] == "done" and job["node_id"] == "node-a" and job["artifact_sha256"] == art.sha256
+    assert job["attempts"] == 1 and job["gpu_kind"] == "NVIDIA H100"
+    assert _usage_rows(scope) == 1
+    usage = metering.usage_by_model(scope)
+    assert usage["gpu_seconds"].to_list() == [0.5]
+
+
+def test_retry_bookkeeping_until_max_attempts(store):
+    scope = store.ensure_project("acme", "p")
+    job_id = jobs.submit(scope, "image", ImageRequest("x"), SPEC, max_attempts=2)
+    jobs.mark_running(scope, [job_id])
+    assert jobs.retry_or_fail(scope, job_id, "worker died") == "queued"
+    assert jobs.get(scope, job_id)["attempts"] == 1
+    jobs.mark_running(scope, [job_id])
+    assert jobs.retry_or_fail(scope, job_id, "CUDA out of memory") == "failed"
+    job = jobs.get(scope, job_id)
+    assert (job["status"], job["attempts"], job["error"]) == ("failed", 2, "CUDA out of memory")
+    assert _usage_rows(scope) == 0
+
+
+def test_requeue_gives_the_attempt_back(store):
+    scope = store.ensure_project("acme", "p")
+    ids = [jobs.submit(scope, "image", ImageRequest(f"x{i}"), SPEC, max_attempts=1) for i in range(2)]
+    jobs.mark_running(scope, ids)
+    jobs.requeue(scope, ids, error="batch failed; retrying alone")
+    assert jobs.list_jobs(scope)["attempts"].to_list() == [0, 0]
+    assert set(jobs.list_jobs(scope)["status"]) == {"queued"}
+
+
+def test_recovery_requeues_jobs_left_running(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with Store.open(path, migrations=jobs.ALL_MIGRATIONS) as store:
+        scope = store.ensure_project("acme", "p")
+        a = jobs.submit(scope, "image", ImageRequest("a"), SPEC)
+        b = jobs.submit(scope, "image", ImageRequest("b"), SPEC)
+        jobs.mark_running(scope, [a, b])
+        jobs.cancel(scope, b)  # cancel requested while running
+    # the owner "died"; a new owner opens the store
+    with Store.open(path, migrations=jobs.ALL_MIGRATIONS) as store:
+        scope = store.scope("acme", "p")
+        assert jobs.recover(scope) == 2
+        assert jobs.get(scope, a)["status"] == "queued"
+        assert jobs.get(scope, b)["status"] == "cancelled"
+        assert jobs.recover(scope) == 0
+
+
+def test_cancel_queued_and_running(store):
+    scope = store.ensure_project("acme", "p")
+    queued = jobs.submit(scope, "image", ImageRequest("q"), SPEC)
+    running = jobs.submit(scope, "image", ImageRequest("r"), SPEC)
+    jobs.mark_running(scope, [running])
+    assert jobs.cancel(scope, queued) == "cancelled"
+    assert jobs.cancel(scope, running) == "running"
+    assert jobs.finish(scope, running, jobs.JobResult("0" * 64, "/x", "image/png", gpu_seconds=1.0)) is True
+    job = jobs.get(scope, running)
+    assert job["status"] == "cancelled" and job["artifact_sha256"] is None  # result discarded
+    assert _usage_rows(scope) == 1  # the compute was spent, and is recorded once
+    jobs.mark_running(scope, [queued])  # a cancelled job never starts
+    assert jobs.get(scope, queued)["status"] == "cancelled"
+
+
+def test_job_table_is_tenant_isolated(store):
+    a = store.ensure_project("acme", "film")
+    b = store.ensure_project("other", "film")
+    ja = jobs.submit(a, "image", ImageRequest("x"), SPEC, idempotency_key="k")
+    jb = jobs.submit(b, "image", ImageRequest("x"), SPEC, idempotency_key="k")  # same key, other tenant
+    assert ja != jb
+    assert jobs.list_jobs(a)["job_id"].to_list() == [ja]
+    with pytest.raises(KeyError, match=jb):
+        jobs.get(a, jb)
+    jobs.cancel(b, jb)
+    assert jobs.get(a, ja)["status"] == "queued"
+
+
+def test_artifacts_are_content_addressed_and_verified(tmp_path):
+    data = b"\x89PNG not really"
+    first = artifacts.put(tmp_path, data, "png")
+    mtime = first.path.stat().st_mtime_ns
+    again = artifacts.put(tmp_path, data, ".PNG")
+    assert first == again and first.path.stat().st_mtime_ns == mtime
+    assert first.sha256 == hashlib.sha256(data).hexdigest()
+    assert first.path == tmp_path / first.sha256[:2] / f"{first.sha256}.png" and first.mime == "image/png"
+    assert artifacts.read(tmp_path, first.sha256, "png") == data
+    assert not list(first.path.parent.glob("*.tmp"))
+    first.path.write_bytes(b"tampered")
+    assert not artifacts.verify(first.path)
+    with pytest.raises(artifacts.ArtifactError, match="does not match"):
+        artifacts.read(tmp_path, first.sha256, "png")
