@@ -717,8 +717,159 @@ def callsheet_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
 
 
 #: The dashboard's pages, in tab order. Add a page by adding an entry (or pass ``pages=`` to build_app).
+# -- characters and generation jobs --------------------------------------------------------------------
+
+#: Tiles of a character card: the turnaround, then the expression row.
+SHEET_ORDER = ("front", "three_quarter", "side", "back")
+CONSISTENCY_CHART_HEIGHT = 320
+
+
+def _img_tag(path: str | None, width: int, title: str, base: Path | None = None) -> str:
+    """An <img> with the artifact inlined (the browser never reaches the asset folder itself)."""
+    import base64
+
+    if not path:
+        return ""
+    p = Path(path)
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    try:
+        data = base64.b64encode(p.read_bytes()).decode()
+    except OSError:
+        return f"<div class='missing' style='width:{width}px'>missing {html.escape(p.name)}</div>"
+    return (f"<img src='data:image/png;base64,{data}' width='{width}' title='{html.escape(title)}' "
+            f"style='border:1px solid #ccc;margin:2px'>")
+
+
+def score_badge(score: float | None, threshold: float | None, drift: bool, stale: bool) -> str:
+    if score is None:
+        return ""
+    colour = "#c0392b" if drift else "#1e8449"
+    flags = (" drift" if drift else "") + (" stale" if stale else "")
+    return (f"<span class='score{flags}' style='color:{colour};font-weight:bold'>{score:.3f}</span>"
+            f"<span style='color:#888'> / {threshold:.2f}{flags}</span>")
+
+
+def character_card_html(row: Mapping, images: pl.DataFrame, base: Path | None = None) -> str:
+    """One character: name, cast id, version and lock state, the locked sheet tiles with scores."""
+    locked = row.get("locked_version")
+    state = (f"<span class='lock locked'>locked v{locked}</span>" if locked
+             else "<span class='lock draft'>draft (not locked)</span>")
+    newer = row["version"] != locked if locked else False
+    head = (f"<div class='card-head'><b>#{row['cast_id']} {html.escape(row['name'])}</b> · version {row['version']}"
+            f" · {state}{' · newer draft v' + str(row['version']) if newer else ''} · {row['scenes']} scenes</div>")
+    mine = images.filter(pl.col("character_id") == row["character_id"])
+    sheet = mine.filter(pl.col("kind") == "sheet")
+    if sheet.is_empty():
+        sheet = mine.filter(pl.col("kind") == "reference")
+    if not sheet.is_empty():
+        newest = sheet["version"].max()
+        sheet = sheet.filter(pl.col("version") == newest)
+    tiles = []
+    order = {v: k for k, v in enumerate(SHEET_ORDER)}
+    for r in sorted(sheet.iter_rows(named=True), key=lambda r: (order.get(r["label"], 9), r["label"])):
+        width = 96 if r["label"].startswith("expr:") else 110
+        tiles.append(f"<div class='tile' style='display:inline-block;text-align:center'>"
+                     f"{_img_tag(r['path'], width, r['label'], base)}<br><small>{html.escape(r['label'])}</small><br>"
+                     f"{score_badge(r['score'], r['threshold'], r['drift'], r['stale'])}</div>")
+    body = "".join(tiles) or "<i>no sheet yet: lock the character, then make its sheet</i>"
+    return f"<div class='character-card' data-character='{html.escape(row['character_id'])}'>{head}{body}</div>"
+
+
+def consistency_chart(images: pl.DataFrame) -> hv.Overlay | hv.Scatter:
+    """Every scored image of every character against its lock's threshold (red: drift)."""
+    if images.is_empty():
+        return hv.Scatter([], "character", "score").opts(title="Consistency (no images yet)")
+    frame = images.select("character_id", "score", "label", "kind", "drift").to_pandas()
+    points = hv.Scatter(frame, "character_id", ["score", "label", "kind", "drift"]).opts(
+        color="drift", cmap={False: "#1e8449", True: "#c0392b"}, size=7, jitter=0.3, tools=["hover"],
+        responsive=True, height=CONSISTENCY_CHART_HEIGHT, title="Consistency of every image to the character's lock",
+        xlabel="character", ylabel="cosine to the locked reference", xrotation=45)
+    limit = float(images["threshold"].drop_nulls().min()) if images["threshold"].drop_nulls().len() else 0.0
+    return points * hv.HLine(limit).opts(color="#c0392b", line_dash="dashed")
+
+
+def characters_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    """Character sheets gallery: versions, lock state and consistency per image."""
+    chars = studio.characters()
+    if chars.is_empty():
+        return pn.pane.Alert("No characters yet: `studio characters create`, then `studio characters lock --all` and "
+                             "`studio characters sheets` (or run `studio demo`).", alert_type="info")
+    images = studio.character_images()
+    base = studio.store.path.parent if studio.store.path else None
+    locked = chars.filter(pl.col("locked_version").is_not_null()).height
+    drift = int(images["drift"].sum()) if not images.is_empty() else 0
+    stale = int(images["stale"].sum()) if not images.is_empty() else 0
+    kpis = pn.Row(_kpi("Characters", str(chars.height)), _kpi("Locked", str(locked)),
+                  _kpi("Images scored", str(images.height)), _kpi("Drift", str(drift)), _kpi("Stale", str(stale)),
+                  margin=(0, 10))
+    picker = pn.widgets.Select(name="Character", options={f"#{r['cast_id']} {r['name']}": r["character_id"]
+                                                          for r in chars.iter_rows(named=True)}, width=260)
+    cards = {r["character_id"]: character_card_html(r, images, base) for r in chars.iter_rows(named=True)}
+    card = pn.pane.HTML(cards[picker.value], sizing_mode="stretch_width", css_classes=["character-sheet"])
+    table_cols = ["character_id", "version", "kind", "label", "scene", "score", "threshold", "drift", "stale"]
+    shots = pn.widgets.Tabulator(
+        images.select(table_cols).to_pandas() if not images.is_empty() else pd.DataFrame(columns=table_cols),
+        disabled=True, show_index=False, layout="fit_data_stretch", height=TABLE_HEIGHT,
+        sizing_mode="stretch_width", css_classes=["consistency-table"])
+
+    def pick(event: param.parameterized.Event) -> None:
+        card.object = cards[event.new]
+        sub = images.filter(pl.col("character_id") == event.new) if not images.is_empty() else images
+        shots.value = sub.select(table_cols).to_pandas() if not sub.is_empty() else pd.DataFrame(columns=table_cols)
+
+    picker.param.watch(pick, "value")
+    gallery = pn.pane.HTML("".join(cards.values()), sizing_mode="stretch_width", css_classes=["character-gallery"])
+    return pn.Column(
+        pn.pane.Markdown("## Characters", margin=(0, 10)), kpis, picker, card,
+        pn.pane.HoloViews(consistency_chart(images), sizing_mode="stretch_width", css_classes=["consistency-chart"]),
+        pn.pane.Markdown("### Consistency per image", margin=(10, 10, 0, 10)), shots,
+        pn.pane.Markdown("### All characters", margin=(10, 10, 0, 10)), gallery,
+        sizing_mode="stretch_width")
+
+
+JOB_STATUS_COLOURS = {"queued": "#7f8c8d", "running": "#2e64b5", "done": "#1e8449", "failed": "#c0392b",
+                      "cancelled": "#b9770e"}
+
+
+def jobs_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    """Generation jobs: how many in each state, where they ran, what they cost in GPU-seconds."""
+    jobs = studio.jobs()
+    if jobs.is_empty():
+        return pn.pane.Alert("No generation jobs in this project yet.", alert_type="info")
+    counts = dict(jobs.group_by("status").len().iter_rows())
+    done = counts.get("done", 0)
+    total = jobs.height
+    progress = pn.indicators.Progress(name="Done", value=int(100 * done / total), max=100, width=400,
+                                      bar_color="success", css_classes=["jobs-progress"])
+    kpis = pn.Row(*(_kpi(s.title(), str(counts.get(s, 0))) for s in JOB_STATUS_COLOURS), margin=(0, 10))
+    usage = metering_usage(studio)
+    cols = [c for c in ("job_id", "task", "model", "status", "attempts", "node_id", "gpu_kind", "seconds", "error",
+                        "submitted_at", "finished_at") if c in jobs.columns]
+    table = pn.widgets.Tabulator(jobs.select(cols).to_pandas(), disabled=True, show_index=False,
+                                 layout="fit_data_stretch", height=TABLE_HEIGHT, sizing_mode="stretch_width",
+                                 css_classes=["jobs-table"])
+    by_node = (jobs.filter(pl.col("status") == "done").group_by("node_id").len().sort("node_id")
+               .with_columns(pl.col("node_id").fill_null("?").str.slice(0, 12)))
+    chart = hv.Bars(by_node.to_pandas(), "node_id", "len").opts(
+        responsive=True, height=DAY_CHART_HEIGHT, title="Done jobs per node", xlabel="node", ylabel="jobs",
+        color="#2e64b5", tools=["hover"])
+    return pn.Column(pn.pane.Markdown(f"## Generation jobs · {total} in this project", margin=(0, 10)), kpis,
+                     progress, pn.pane.HoloViews(chart, sizing_mode="stretch_width", css_classes=["jobs-chart"]),
+                     pn.pane.Markdown(f"GPU-seconds recorded: **{usage:.1f}**", margin=(0, 10)), table,
+                     sizing_mode="stretch_width")
+
+
+def metering_usage(studio: Studio) -> float:
+    from studio_kit.generation.metering import usage_by_model
+
+    frame = usage_by_model(studio.scope)
+    return float(frame["gpu_seconds"].sum()) if not frame.is_empty() else 0.0
+
+
 PAGES: dict[str, PageBuilder] = {"Script": script_page, "Stripboard": stripboard_page, "DOOD": dood_page,
-                                 "Budget": budget_page, "Call sheet": callsheet_page}
+                                 "Budget": budget_page, "Call sheet": callsheet_page,
+                                 "Characters": characters_page, "Jobs": jobs_page}
 
 
 # -- reading the store ----------------------------------------------------------------------------

@@ -26,6 +26,10 @@ examples:
   studio dood -p my-film -o dood.xlsx -o shoot.ics Day Out of Days and the shoot calendar
   studio budget -p my-film -o budget.pdf     the budget of the latest schedule (top sheet, PDF/XLSX/CSV)
   studio callsheets -p my-film --records prod.toml   a call sheet per shoot day
+  studio characters create -p my-film       the cast as characters with draft bibles
+  studio characters lock --all -p my-film   lock every character's identity (reference images)
+  studio characters sheets --all -p my-film turnaround + expression sheets, scored for consistency
+  studio jobs -p my-film                    generation jobs: status, node, GPU, time
   studio talent film103.dzn --json          solve a talent-scheduling benchmark instance
 
 settings come from the environment: STUDIO_STORE (database file), STUDIO_DATA_DIR, STUDIO_OUT,
@@ -392,6 +396,71 @@ def cmd_callsheets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_characters(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from .characters.sheets import sheet_pdf
+
+    read_only = args.action == "list"
+    with _studio(args, read_only=read_only) as studio, pl.Config(tbl_rows=-1, tbl_width_chars=160):
+        if args.action == "create":
+            added = studio.create_characters(args.script)
+            print(f"{len(added)} new character(s): {', '.join(added) or '-'}")
+            print(studio.characters())
+            return 0
+        if args.action == "list":
+            print(studio.characters())
+            return 0
+        names = args.names or ([] if not args.all else studio.characters()["character_id"].to_list())
+        if not names:
+            print("name one or more characters (or --all)", file=sys.stderr)
+            return 2
+        if args.action == "lock":
+            for n in names:
+                v = studio.lock_character(n, seed=args.seed, seed_policy=args.seed_policy, threshold=args.threshold)
+                print(f"{v.character_id}: version {v.version} locked (seed {v.lock.seed}, threshold "
+                      f"{v.lock.threshold:.2f}, {len(v.lock.reference_images)} reference images)")
+            return 0
+        if args.action == "sheets":
+            out = Path(args.out)
+            results = [studio.character_sheet(n, out) for n in names]
+            for r in results:
+                low = min(r.scores.values())
+                print(f"  {r.png}  (v{r.version}, lowest consistency {low:.3f}"
+                      f"{', drift: ' + ', '.join(r.drift) if r.drift else ''})")
+            pdf = sheet_pdf([(f"{r.character_id} v{r.version}", r.image) for r in results], out / "character_sheets.pdf")
+            print(f"  {pdf}")
+            return 0
+        if args.action == "edit":
+            changes = {}
+            for kv in args.set or []:
+                key, _, value = kv.partition("=")
+                if not _:
+                    print(f"--set {kv!r}: use FIELD=VALUE", file=sys.stderr)
+                    return 2
+                changes[key] = value.split(",") if key == "palette" else (float(value) if key == "height" else value)
+            for n in names:
+                v = studio.edit_character(n, note=args.note or "edited", **changes)
+                print(f"{v.character_id}: version {v.version} (draft; lock it to use it)")
+            return 0
+    return 2
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    with _studio(args, read_only=not args.cancel) as studio, pl.Config(tbl_rows=-1, tbl_width_chars=160):
+        if args.cancel:
+            for j in args.cancel:
+                print(f"{j}: {studio.runner(progress=False).cancel(j)}")
+            return 0
+        jobs = studio.jobs(args.status)
+        cols = [c for c in ("job_id", "task", "model", "status", "attempts", "node_id", "gpu_kind", "seconds",
+                            "error") if c in jobs.columns]
+        print(jobs.select(cols))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -552,6 +621,26 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--script", help="script id (needed when the project has several)")
     sp.add_argument("--version", type=int, help="schedule version (default: latest)")
     sp.add_argument("--out", type=Path, default=Path("out/callsheets"), help="folder (default out/callsheets)")
+
+    sp = add("characters", cmd_characters,
+             "characters of the script: create from the cast, list, edit the bible, lock identity, make sheets")
+    store_opts(sp)
+    sp.add_argument("action", choices=["create", "list", "edit", "lock", "sheets"])
+    sp.add_argument("names", nargs="*", help="character ids or names (e.g. mara or MARA)")
+    sp.add_argument("--all", action="store_true", help="every character of the project")
+    sp.add_argument("--script", help="create: script id (needed when the project has several)")
+    sp.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                    help="edit: a bible field, e.g. wardrobe colours palette=#c68642,#2b1b0e,#1c1c1c,#dddddd,#c0392b")
+    sp.add_argument("--note", help="edit: why (kept with the version)")
+    sp.add_argument("--seed", type=int, help="lock: the seed every image of the character uses")
+    sp.add_argument("--seed-policy", choices=["fixed", "per_shot"], default="fixed")
+    sp.add_argument("--threshold", type=float, help="lock: consistency below this is drift (default: the embedder's)")
+    sp.add_argument("--out", default="out/characters", help="sheets: folder for PNG sheets and the PDF")
+
+    sp = add("jobs", cmd_jobs, "generation jobs of the project (status, node, GPU, time), or cancel some")
+    store_opts(sp)
+    sp.add_argument("--status", choices=["queued", "running", "done", "failed", "cancelled"])
+    sp.add_argument("--cancel", action="append", metavar="JOB_ID", help="cancel a queued or running job")
 
     sp = add("demo", cmd_demo, "run the main job on the bundled sample screenplay")
     store_opts(sp)

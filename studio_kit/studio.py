@@ -11,6 +11,9 @@ from pathlib import Path
 
 import polars as pl
 
+from .characters import service as characters
+from .characters import store as character_store
+from .generation import jobs as generation_jobs
 from .generation import metering
 from .preproduction import breakdown_store, budget_store, schedule_store
 from .preproduction.breakdown import Breakdown, Edit
@@ -30,7 +33,8 @@ from .writing import scripts
 #: Every engine's tables, applied when a store opens.
 ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.MIGRATIONS,
                                           *schedule_store.MIGRATIONS, *budget_store.MIGRATIONS,
-                                          *metering.MIGRATIONS)
+                                          *metering.MIGRATIONS, *generation_jobs.MIGRATIONS,
+                                          *character_store.MIGRATIONS)
 
 
 class Studio:
@@ -42,6 +46,8 @@ class Studio:
         self.scope: ProjectScope = (
             store.scope(tenant, project) if store.read_only else store.ensure_project(tenant, project)
         )
+        self._runner = None
+        self._embedder = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, project: str | None = None, tenant: str | None = None,
@@ -61,9 +67,14 @@ class Studio:
         other = copy.copy(self)
         other.project = project
         other.scope = self.store.scope(self.tenant, project)
+        other._runner = None
+        other._embedder = None
         return other
 
     def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
         self.store.close()
 
     def __enter__(self) -> Studio:
@@ -365,3 +376,84 @@ class Studio:
         row = self.scope.one("SELECT changes FROM {script_version} WHERE script_id = $s AND version = $v",
                              {"s": script_id, "v": v})
         return json.loads(row[0]) if row and row[0] else {}
+
+    # -- generation -----------------------------------------------------------------------------
+    def model_profile(self):
+        """The model profile in use (settings.model_profile, or the embedded defaults)."""
+        from .generation.profile import load_profile
+
+        return load_profile(self.settings.model_profile)
+
+    def runner(self, *, progress: bool = True):
+        """The generation runner (Ray on loopback, or settings.ray_address); only the owner process
+        (the Studio that opened the store for writing) runs jobs, because only it may record them."""
+        if self._runner is None:
+            if self.store.read_only:
+                raise StoreError("this Studio opened the store read-only; generation jobs run in the process that "
+                                 "owns the store (the notebook, `studio` command or API server that opened it)")
+            from .generation.runner import Runner
+
+            self._runner = Runner(self.scope, self.settings, self.model_profile(), progress=progress)
+        return self._runner
+
+    def jobs(self, status: str | None = None) -> pl.DataFrame:
+        return generation_jobs.list_jobs(self.scope, status=status)
+
+    def image_embedder(self):
+        """The image embedder that scores consistency (descriptor by default, CLIP when configured)."""
+        if self._embedder is None:
+            from .generation.profile import load_backend
+
+            self._embedder = load_backend(self.model_profile().spec("image_embedding"))
+        return self._embedder
+
+    def _image_jobs(self) -> characters.RunnerImageJobs:
+        return characters.RunnerImageJobs(self.runner())
+
+    # -- characters -----------------------------------------------------------------------------
+    def create_characters(self, script_id: str | None = None, version: int | None = None) -> list[str]:
+        """The script's cast as characters with a draft bible each; returns the ids added."""
+        return characters.create_characters(self.scope, self.stored_script(script_id, version))
+
+    def characters(self) -> pl.DataFrame:
+        return character_store.characters_frame(self.scope)
+
+    def character(self, name_or_id: str):
+        return characters.character_for(self.scope, name_or_id)
+
+    def character_version(self, character_id: str, version: int | None = None):
+        return character_store.get_version(self.scope, self.character(character_id).character_id, version)
+
+    def character_versions(self, character_id: str) -> pl.DataFrame:
+        return character_store.versions_frame(self.scope, self.character(character_id).character_id)
+
+    def edit_character(self, character_id: str, note: str = "edited", **changes):
+        """Change bible fields; a locked character gets a new draft version (its images are kept,
+        and read back as stale once the new version is locked)."""
+        from .characters.bible import edit_bible
+
+        cid = self.character(character_id).character_id
+        current = character_store.get_version(self.scope, cid)
+        return character_store.save_bible(self.scope, cid, edit_bible(current.bible, **changes), note)
+
+    def lock_character(self, character_id: str, *, seed: int | None = None, seed_policy: str = "fixed",
+                       threshold: float | None = None):
+        cid = self.character(character_id).character_id
+        return characters.lock_character(self.scope, self._image_jobs(), self.image_embedder(), cid, seed=seed,
+                                         seed_policy=seed_policy, threshold=threshold)
+
+    def character_sheet(self, character_id: str, out_dir: str | Path | None = None) -> characters.SheetResult:
+        cid = self.character(character_id).character_id
+        return characters.make_sheet(self.scope, self._image_jobs(), self.image_embedder(), cid,
+                                     Path(out_dir or self.settings.out_dir) / "characters")
+
+    def character_images(self, character_id: str | None = None, kind: str | None = None) -> pl.DataFrame:
+        cid = self.character(character_id).character_id if character_id else None
+        return character_store.images_frame(self.scope, cid, kind)
+
+    def render_character_shot(self, request, character_ids, *, key: str, scene: str = "", label: str = "shot",
+                              story_day: int | None = None, shot_index: int = 0):
+        """One frame with locked characters, scored per character (consistency) and recorded."""
+        ids = [self.character(c).character_id for c in character_ids]
+        return characters.render_shot(self.scope, self._image_jobs(), self.image_embedder(), request, ids, key=key,
+                                      scene=scene, label=label, story_day=story_day, shot_index=shot_index)

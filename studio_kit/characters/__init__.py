@@ -1,0 +1,1 @@
+"""Character engine: characters as assets — bible, versions, identity lock, sheets, consistency."""
