@@ -245,3 +245,9 @@ def recover(scope: ProjectScope) -> int:
         scope.update("generation_job", {"status": "queued", "error": "owner process stopped while running; requeued"},
                      "status = 'running'")
     return int(n)
+
+
+def fail(scope: ProjectScope, job_id: str, error: str) -> None:
+    """End a job as failed now, whatever attempts remain (its own request is at fault)."""
+    scope.update("generation_job", {"status": "failed", "error": error, "finished_at": _now()},
+                 "job_id = $j AND status IN ('queued', 'running')", {"j": job_id})

@@ -1,0 +1,357 @@
+"""The Ray runner: the owner process queues jobs in the store and drives GPU workers that keep models loaded.
+
+Why this shape:
+- One actor class (:class:`ModelWorker`) per backend key loads its model once and serves batch
+  after batch; asking Ray for ``num_gpus`` (fractional allowed) is how a worker gets its GPU(s),
+  and the same code runs on a laptop (local Ray on loopback) or a cluster (``address=`` or
+  ``Settings.ray_address``).
+- Only the owner writes the store: workers return bytes, the owner writes content-addressed
+  artifacts and records each job's result and usage in one transaction (see :mod:`.jobs`).
+- Failures are bookkept, not hidden: a worker that dies costs its batch one attempt and the batch is
+  retried (the restarted actor reloads its model); a backend exception splits its batch so that one
+  bad request does not sink its batch-mates, then fails only the request at fault.
+
+Environment: this is the one module that *writes* environment variables. Before Ray is imported it
+sets ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (keeps every Ray process on 127.0.0.1) and
+``RAY_USAGE_STATS_ENABLED=0`` (no usage reporting), unless they are already set; Ray only reads
+them from the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..settings import Settings
+from ..store import ProjectScope
+from . import artifacts, jobs
+from .base import (
+    Audio,
+    BackendError,
+    BackendSpec,
+    ImageRequest,
+    SpeechRequest,
+    TextRequest,
+    request_from_json,
+)
+from .profile import ModelProfile, load_backend
+
+#: (bytes, mime, ext, metadata, seconds) for one request of a batch.
+Item = tuple[bytes, str, str, dict[str, Any], float]
+
+
+def _ray() -> Any:
+    """Import Ray with the loopback and no-telemetry settings in place (see the module docstring)."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+
+    return ray
+
+
+def encode_result(task: str, result: Any) -> tuple[bytes, str, str, dict[str, Any]]:
+    """A backend's result as stored bytes: images as PNG, speech as WAV, text as UTF-8."""
+    if task == "image":
+        buf = io.BytesIO()
+        result.save(buf, format="PNG")
+        layout = result.info.get("studio_layout") if hasattr(result, "info") else None
+        if isinstance(layout, str):
+            try:
+                layout = json.loads(layout)
+            except ValueError:
+                pass
+        meta = {"width": result.width, "height": result.height}
+        if layout is not None:
+            meta["studio_layout"] = layout
+        return buf.getvalue(), "image/png", "png", meta
+    if task == "speech":
+        if not isinstance(result, Audio):
+            raise TypeError(f"speech backend returned {type(result).__name__}, expected base.Audio")
+        return result.to_wav(), "audio/wav", "wav", {"seconds": result.seconds, "rate": result.rate}
+    if task == "text":
+        return str(result).encode("utf-8"), "text/plain; charset=utf-8", "txt", {}
+    raise BackendError(f"task {task!r} has no job type; the runner serves image, text and speech")
+
+
+class ModelWorker:
+    """A Ray actor holding one loaded backend; serves batches until it is killed.
+
+    ``backend_factory`` (``spec -> backend``) replaces :func:`profile.load_backend` (tests, custom
+    backends); it must be importable by the worker (a module-level function or class).
+    """
+
+    def __init__(self, spec: BackendSpec, backend_factory: Callable[[BackendSpec], Any] | None = None) -> None:
+        self.spec = spec
+        self.backend = (backend_factory or load_backend)(spec)
+        self._info: dict[str, Any] | None = None
+
+    def info(self) -> dict[str, Any]:
+        """Where this worker runs: Ray node id, worker id, the accelerator ids Ray gave it, the GPU kind."""
+        if self._info is None:
+            import ray
+
+            ctx = ray.get_runtime_context()
+            gpu_ids = [str(g) for g in ctx.get_accelerator_ids().get("GPU", [])]
+            kind = "cpu"
+            if gpu_ids:
+                kind = "unknown-gpu"  # Ray assigned a GPU that CUDA cannot see (a simulated cluster)
+                try:
+                    import torch
+
+                    if torch.cuda.is_available():
+                        kind = torch.cuda.get_device_name(0)
+                except ImportError:
+                    pass
+            self._info = {"node_id": ctx.get_node_id(), "worker_id": ctx.get_worker_id(),
+                          "actor_id": ctx.get_actor_id(), "gpu_ids": gpu_ids, "gpu_kind": kind, "pid": os.getpid()}
+        return self._info
+
+    def run_batch(self, task: str, requests_json: list[str]) -> tuple[list[Item], dict[str, Any]]:
+        """Run one batch; returns one (bytes, mime, ext, metadata, seconds) per request, in order, and
+        :meth:`info` (seconds is the batch's compute time shared equally over its requests)."""
+        requests = [request_from_json(task, r) for r in requests_json]
+        start = time.perf_counter()
+        if task == "image":
+            results = self.backend.generate(requests)
+        elif task == "text":
+            results = self.backend.complete(requests)
+        elif task == "speech":
+            results = self.backend.synthesize(requests)
+        else:
+            raise BackendError(f"task {task!r} has no job type; the runner serves image, text and speech")
+        seconds = time.perf_counter() - start
+        if len(results) != len(requests):
+            raise BackendError(f"{self.spec.backend} returned {len(results)} results for {len(requests)} requests")
+        share = seconds / len(requests)
+        items = [(*encode_result(task, r), share) for r in results]
+        return items, self.info()
+
+
+@dataclass
+class _Pool:
+    spec: BackendSpec
+    capacity: int
+    actors: list[Any] = field(default_factory=list)
+    idle: list[Any] = field(default_factory=list)
+    deaths: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Batch:
+    pool: _Pool
+    actor: Any
+    job_ids: list[str]
+    started: float
+
+
+class Runner:
+    """The owner process's driver of generation jobs (see the module docstring).
+
+    ``max_workers`` caps the actors per backend key (default: as many as the cluster can hold);
+    ``resources`` adds custom Ray resources every worker asks for (e.g. ``{"render": 1}``).
+    """
+
+    def __init__(self, scope: ProjectScope, settings: Settings, profile: ModelProfile | None = None, *,
+                 address: str | None = None, progress: bool = True,
+                 backend_factory: Callable[[BackendSpec], Any] | None = None, max_workers: int | None = None,
+                 max_restarts: int = 2, resources: dict[str, float] | None = None) -> None:
+        self.scope = scope
+        self.settings = settings
+        self.profile = profile or ModelProfile()
+        self.progress = progress
+        self.backend_factory = backend_factory
+        self.max_workers = max_workers
+        self.max_restarts = max_restarts
+        self.resources = dict(resources or {})
+        self._pools: dict[str, _Pool] = {}
+        self.ray = _ray()
+        self._started_ray = False
+        if not self.ray.is_initialized():
+            where = str(scope.store.path or settings.store)
+            temp = Path(tempfile.gettempdir()) / f"skray-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
+            self.ray.init(address=address or settings.ray_address or "local", include_dashboard=False,
+                          _temp_dir=str(temp), ignore_reinit_error=True, log_to_driver=False)
+            self._started_ray = True
+        self.recovered = jobs.recover(scope)
+
+    # -- queueing ----------------------------------------------------------------------------
+    def submit(self, task: str, request: ImageRequest | TextRequest | SpeechRequest, *,
+               spec: BackendSpec | None = None, idempotency_key: str | None = None, max_attempts: int = 3) -> str:
+        """Queue one request for the profile's backend of ``task`` (or ``spec``); returns the job id."""
+        return jobs.submit(self.scope, task, request, spec or self.profile.spec(task),
+                           idempotency_key=idempotency_key, max_attempts=max_attempts)
+
+    def cancel(self, job_id: str) -> str:
+        return jobs.cancel(self.scope, job_id)
+
+    def jobs(self, job_ids: Iterable[str] | None = None) -> pl.DataFrame:
+        return jobs.list_jobs(self.scope, job_ids)
+
+    # -- workers -----------------------------------------------------------------------------
+    def _capacity(self, spec: BackendSpec) -> int:
+        """How many workers for ``spec`` the live cluster can hold at once, node by node."""
+        need = {"GPU": spec.num_gpus} if spec.num_gpus > 0 else {"CPU": 1.0}
+        need |= self.resources
+        total = 0
+        for node in self.ray.nodes():
+            if not node.get("Alive"):
+                continue
+            have = node.get("Resources", {})
+            total += min(math.floor(have.get(k, 0.0) / v + 1e-9) for k, v in need.items() if v > 0)
+        if total < 1:
+            what = ", ".join(f"{k}={v}" for k, v in need.items())
+            raise BackendError(f"no Ray node can host a {spec.task} worker ({spec.backend}, {what}); set num_gpus = 0 "
+                               "in the model profile, or connect to a cluster with GPUs (Settings.ray_address)")
+        return min(total, self.max_workers) if self.max_workers else total
+
+    def _pool(self, spec: BackendSpec) -> _Pool:
+        key = spec.key()
+        if key not in self._pools:
+            self._pools[key] = _Pool(spec, self._capacity(spec))
+        return self._pools[key]
+
+    def _idle_actor(self, pool: _Pool) -> Any | None:
+        if pool.idle:
+            return pool.idle.pop()
+        if len(pool.actors) < pool.capacity:
+            gpu = pool.spec.num_gpus > 0
+            cls = self.ray.remote(ModelWorker).options(
+                num_gpus=pool.spec.num_gpus if gpu else 0, num_cpus=0 if gpu else 1, max_restarts=self.max_restarts,
+                max_concurrency=1, resources=self.resources or None)
+            actor = cls.remote(pool.spec, self.backend_factory)
+            pool.actors.append(actor)
+            return actor
+        return None
+
+    def _drop_actor(self, pool: _Pool, actor: Any) -> None:
+        self.ray.kill(actor, no_restart=True)
+        pool.actors = [a for a in pool.actors if a is not actor]
+        pool.idle = [a for a in pool.idle if a is not actor]
+
+    # -- running -----------------------------------------------------------------------------
+    def _batches(self, target: set[str], solo: set[str]) -> list[tuple[BackendSpec, str, list[str], list[str]]]:
+        queued = jobs.list_jobs(self.scope, target, status="queued")
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in queued.iter_rows(named=True):
+            key = (row["backend_key"], row["batch_key"]) if row["job_id"] not in solo else (row["job_id"], "")
+            groups.setdefault(key, []).append(row)
+        out = []
+        for rows in groups.values():
+            spec = jobs.spec_from_json(rows[0]["spec"])
+            for i in range(0, len(rows), max(1, spec.batch_size)):
+                chunk = rows[i:i + spec.batch_size]
+                out.append((spec, chunk[0]["task"], [r["job_id"] for r in chunk], [r["request"] for r in chunk]))
+        return out
+
+    def run(self, job_ids: Iterable[str] | None = None, *, timeout: float | None = None) -> pl.DataFrame:
+        """Run queued jobs (all of the project's, or ``job_ids``) to done/failed/cancelled; returns them.
+
+        With ``timeout`` (seconds) it stops waiting then: jobs still in flight go back to queued
+        (attempt given back) for the next run.
+        """
+        from tqdm.auto import tqdm
+
+        ray = self.ray
+        if job_ids is None:
+            target = set(jobs.list_jobs(self.scope, status="queued")["job_id"].to_list())
+        else:
+            target = set(job_ids)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        inflight: dict[Any, _Batch] = {}
+        solo: set[str] = set()
+        bar = tqdm(total=len(target), disable=not self.progress, desc="generation", unit="job")
+        try:
+            while True:
+                for spec, task, ids, requests in self._batches(target, solo):
+                    pool = self._pool(spec)
+                    actor = self._idle_actor(pool)
+                    if actor is None:
+                        continue
+                    jobs.mark_running(self.scope, ids)
+                    ref = actor.run_batch.remote(task, requests)
+                    inflight[ref] = _Batch(pool, actor, ids, time.monotonic())
+                if not inflight:
+                    break
+                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                ready, _ = ray.wait(list(inflight), num_returns=1, timeout=wait)
+                if not ready:
+                    for batch in inflight.values():
+                        jobs.requeue(self.scope, batch.job_ids, error="runner timed out; requeued")
+                    break
+                for ref in ready:
+                    batch = inflight.pop(ref)
+                    bar.update(self._collect(ref, batch, solo))
+        finally:
+            bar.close()
+        return jobs.list_jobs(self.scope, target)
+
+    def _collect(self, ref: Any, batch: _Batch, solo: set[str]) -> int:
+        """Record one returned batch; returns how many jobs reached a final state."""
+        ray = self.ray
+        pool, spec = batch.pool, batch.pool.spec
+        try:
+            items, info = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:  # the worker died (ActorDiedError is a subclass)
+            actor_key = str(id(batch.actor))
+            pool.deaths[actor_key] = pool.deaths.get(actor_key, 0) + 1
+            if pool.deaths[actor_key] > self.max_restarts:
+                self._drop_actor(pool, batch.actor)
+            else:
+                pool.idle.append(batch.actor)  # Ray restarts it and it reloads its model
+            error = f"worker died while running {spec.backend} ({spec.model}): {_short(exc)}"
+            return sum(jobs.retry_or_fail(self.scope, j, error) != "queued" for j in batch.job_ids)
+        except ray.exceptions.RayTaskError as exc:  # the backend raised
+            pool.idle.append(batch.actor)
+            if len(batch.job_ids) > 1:
+                solo.update(batch.job_ids)
+                jobs.requeue(self.scope, batch.job_ids, error=f"batch failed, retrying alone: {_short(exc)}")
+                return 0
+            jobs.fail(self.scope, batch.job_ids[0], f"{spec.backend} ({spec.model}) failed: {_short(exc)}")
+            return 1
+        pool.idle.append(batch.actor)
+        done = 0
+        for job_id, (data, mime, ext, meta, seconds) in zip(batch.job_ids, items, strict=True):
+            art = artifacts.put(self.settings.assets, data, ext, mime)
+            share = seconds * (spec.num_gpus if spec.num_gpus > 0 else 1.0)
+            jobs.finish(self.scope, job_id, jobs.JobResult(
+                art.sha256, str(art.path), mime, meta, seconds, info["node_id"], info["worker_id"],
+                info["gpu_ids"], info["gpu_kind"], share))
+            done += 1
+        return done
+
+    # -- shutting down -----------------------------------------------------------------------
+    def close(self) -> None:
+        """Kill this runner's workers; shut Ray down only when this runner started it."""
+        for pool in self._pools.values():
+            for actor in list(pool.actors):
+                self._drop_actor(pool, actor)
+        self._pools.clear()
+        if self._started_ray and self.ray.is_initialized():
+            self.ray.shutdown()
+            self._started_ray = False
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _short(exc: BaseException) -> str:
+    """The underlying error in one line (Ray wraps backend exceptions in long tracebacks)."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, BaseException):
+        return f"{type(cause).__name__}: {cause}"
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
