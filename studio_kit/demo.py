@@ -108,6 +108,7 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     from .preproduction import budget as bud
     from .preproduction.callsheet import write_all
 
+    _characters(studio, script_id, out.parent / "characters", res)  # before the budget: it prices their jobs
     result = studio.budget(script_id, stored.version)
     res.files["budget_pdf"] = bud.write_pdf(result, out / "budget.pdf")
     res.files["budget_xlsx"] = bud.write_xlsx(result, out / "budget.xlsx")
@@ -124,6 +125,29 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
                                "lower_bound": sch.lower_bound, "gap": sch.gap, "optimal": sch.optimal,
                                "seconds": round(sch.seconds, 1), "first": stored.dates()[0].isoformat(),
                                "last": stored.dates()[-1].isoformat()}
+
+
+def _characters(studio: Studio, script_id: str, out: Path, res: DemoResult) -> None:
+    """The cast as characters: draft bibles from the script, identity locked from reference
+    images, and a turnaround + expression sheet each, all made as generation jobs on Ray."""
+    from .characters.sheets import sheet_pdf
+
+    studio.create_characters(script_id)
+    chars = studio.characters()
+    sheets = []
+    for cid in chars["character_id"]:
+        if studio.character_version(cid).lock is None:
+            studio.lock_character(cid)
+        sheets.append(studio.character_sheet(cid, out.parent))
+    res.files["character_sheets_pdf"] = sheet_pdf([(f"{r.character_id} v{r.version}", r.image) for r in sheets],
+                                                  out / "character_sheets.pdf")
+    res.files["character_sheet_png"] = sheets[0].png
+    images = studio.character_images()
+    jobs = studio.jobs()
+    res.summary["character_engine"] = {
+        "count": chars.height, "images": images.height, "drift": int(images["drift"].sum()),
+        "min_score": float(images["score"].min()), "mean_score": float(images["score"].mean()),
+        "jobs": jobs.height, "nodes": jobs["node_id"].n_unique()}
 
 
 def _print(res: DemoResult, analysis) -> None:
@@ -148,6 +172,10 @@ def _print(res: DemoResult, analysis) -> None:
         bu = s["budget"]
         print(f"  budget: {bu['total']:,.2f} (above the line {bu['atl']:,.0f}, below {bu['btl']:,.0f})"
               + (f"; {s['callsheets']} call sheets" if "callsheets" in s else ""))
+    if "character_engine" in s:
+        c = s["character_engine"]
+        print(f"  characters: {c['count']} locked, {c['images']} images from {c['jobs']} Ray jobs; consistency "
+              f"mean {c['mean_score']:.3f}, lowest {c['min_score']:.3f}, {c['drift']} flagged as drift")
     print(f"\n  database:         {res.store}  (project night-train, {s['stored_versions']} versions)")
     for label, key in [("screenplay PDF", "pdf"), ("A4 PDF", "pdf_a4"), ("scene report", "scene_report"),
                        ("scenes CSV", "scenes_csv"), ("statistics", "stats"), ("Final Draft", "fdx"),
@@ -156,7 +184,8 @@ def _print(res: DemoResult, analysis) -> None:
                        ("elements CSV", "breakdown_csv"), ("stripboard", "stripboard_csv"),
                        ("Day Out of Days", "dood_xlsx"), ("DOOD CSV", "dood_csv"), ("shoot calendar", "shoot_ics"),
                        ("budget PDF", "budget_pdf"), ("budget XLSX", "budget_xlsx"), ("top sheet CSV", "budget_csv"),
-                       ("call sheets", "callsheets_pdf")]:
+                       ("call sheets", "callsheets_pdf"), ("character sheets", "character_sheets_pdf"),
+                       ("a sheet (PNG)", "character_sheet_png")]:
         if key in res.files:
             print(f"  {label + ':':<18}{res.files[key]}")
     print(f"\n  done in {s['seconds']} s\n")

@@ -54,6 +54,8 @@ class Studio:
              read_only: bool = False, store_path: str | Path | None = None) -> Studio:
         s = settings or Settings.from_env()
         path = store_path if store_path is not None else s.store
+        if store_path is not None:  # artifacts then live beside this store, not the settings' default one
+            s = replace(s, store_path=Path(store_path))
         store = Store.open(path, read_only=read_only, migrations=ALL_MIGRATIONS)
         try:
             return cls(store, tenant or s.tenant, project or s.project, s)

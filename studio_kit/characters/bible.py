@@ -17,6 +17,9 @@ from typing import Any
 from ..generation.base import Identity
 from ..screenplay.model import ElementType, Scene, Screenplay
 
+#: Shot sizes scored against the close-up reference.
+CLOSE_SIZES = ("MCU", "CU", "ECU")
+
 #: Palette slots, in the order Identity.palette uses.
 PALETTE_SLOTS = ("skin", "hair", "wardrobe_primary", "wardrobe_secondary", "accent")
 
@@ -144,6 +147,12 @@ class Lock:
     wardrobe: str
     palette: tuple[str, ...]
     threshold: float  # below this similarity a frame is flagged as drift
+    #: The close-up reference: MCU/CU/ECU frames are compared with this (a face and shoulders are
+    #: not a full figure), wider frames with ``reference_embedding``.
+    closeup_embedding: tuple[float, ...] = ()
+
+    def target_for(self, shot_size: str) -> tuple[float, ...]:
+        return self.closeup_embedding if shot_size in CLOSE_SIZES and self.closeup_embedding else self.reference_embedding
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,7 +160,8 @@ class Lock:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Lock:
         return cls(**{**d, "reference_images": tuple(d["reference_images"]),
-                      "reference_embedding": tuple(d["reference_embedding"]), "palette": tuple(d["palette"])})
+                      "reference_embedding": tuple(d["reference_embedding"]), "palette": tuple(d["palette"]),
+                      "closeup_embedding": tuple(d.get("closeup_embedding", ()))})
 
 
 @dataclass(frozen=True)

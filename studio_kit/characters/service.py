@@ -19,8 +19,24 @@ import numpy as np
 from ..generation.base import ImageRequest
 from ..store import ProjectScope, StoreError
 from . import store as cstore
-from .bible import Character, CharacterVersion, Lock, characters_from_script, draft_bible, identity
-from .sheets import compose_sheet, cosine, crop, reference_embedding, reference_requests, sheet_requests
+from .bible import (
+    CLOSE_SIZES,
+    Character,
+    CharacterVersion,
+    Lock,
+    characters_from_script,
+    draft_bible,
+    identity,
+)
+from .sheets import (
+    SheetShot,
+    compose_sheet,
+    cosine,
+    crop,
+    reference_embedding,
+    reference_requests,
+    sheet_requests,
+)
 
 #: Similarity threshold when the embedder names none (CLIP image-image cosine of the same person).
 DEFAULT_THRESHOLD = 0.8
@@ -103,29 +119,30 @@ def lock_character(scope: ProjectScope, jobs: ImageJobs, embedder: Any, characte
     _check(rendered, f"references of {character_id}")
     items = [(r.image, r.layout.get(character_id)) for r in rendered]
     vectors = embed_regions(embedder, items)
-    target = reference_embedding(vectors)
+    close = [k for k, s in enumerate(shots) if s.request.shot_size in CLOSE_SIZES]
+    full = [k for k in range(len(shots)) if k not in close]
     limit = float(threshold) if threshold is not None else threshold_of(embedder)
     wardrobe = version.bible.wardrobe_on(min(character.story_days or (1,)))
-    lock = Lock(ident.seed, seed_policy, tuple(r.artifact for r in rendered), target,
+    lock = Lock(ident.seed, seed_policy, tuple(r.artifact for r in rendered), reference_embedding(vectors[full]),
                 str(getattr(embedder, "model_id", type(embedder).__name__)), ident.prompt,
-                wardrobe.description if wardrobe else "", tuple(ident.palette), limit)
+                wardrobe.description if wardrobe else "", tuple(ident.palette), limit,
+                reference_embedding(vectors[close]) if close else ())
     with scope.transaction():
         locked = cstore.save_lock(scope, character_id, version.version, lock)
-        _record(scope, character_id, version.version, "reference", shots, rendered, vectors, target, limit,
-                str(lock.embedder), "")
+        _record(scope, character_id, version.version, "reference", shots, rendered, vectors, lock, "")
     return locked
 
 
-def _record(scope: ProjectScope, character_id: str, version: int, kind: str, shots: Sequence[Any],
-            rendered: Sequence[Rendered], vectors: np.ndarray, target: Sequence[float], limit: float,
-            embedder_id: str, scene: str) -> list[dict]:
+def _record(scope: ProjectScope, character_id: str, version: int, kind: str, shots: Sequence[SheetShot],
+            rendered: Sequence[Rendered], vectors: np.ndarray, lock: Lock, scene: str) -> list[dict]:
+    """Score each image against the lock's reference for its shot size and record it."""
     rows = []
     for s, r, v in zip(shots, rendered, vectors, strict=True):
-        score = cosine(v, target)
+        score = cosine(v, lock.target_for(s.request.shot_size))
         rows.append({"image_id": r.job_id, "character_id": character_id, "version": version, "kind": kind,
                      "label": s.label, "scene": scene, "job_id": r.job_id, "artifact": r.artifact, "path": r.path,
-                     "box": r.layout.get(character_id), "score": score, "threshold": limit,
-                     "drift": bool(score < limit), "embedder": embedder_id})
+                     "box": r.layout.get(character_id), "score": score, "threshold": lock.threshold,
+                     "drift": bool(score < lock.threshold), "embedder": lock.embedder})
     cstore.record_images(scope, rows)
     return rows
 
@@ -161,8 +178,7 @@ def make_sheet(scope: ProjectScope, jobs: ImageJobs, embedder: Any, character_id
     rendered = jobs.render([s.request for s in shots], keys)
     _check(rendered, f"sheet of {character_id}")
     vectors = embed_regions(embedder, [(r.image, r.layout.get(character_id)) for r in rendered])
-    rows = _record(scope, character_id, locked.version, "sheet", shots, rendered, vectors,
-                   lock.reference_embedding, lock.threshold, lock.embedder, "")
+    rows = _record(scope, character_id, locked.version, "sheet", shots, rendered, vectors, lock, "")
     title = f"{character.name} - cast #{character.cast_id} - version {locked.version} (locked)"
     b = locked.bible
     subtitle = (b.description or character.name)[:110]
@@ -196,15 +212,9 @@ def render_shot(scope: ProjectScope, jobs: ImageJobs, embedder: Any, request: Im
         lock = locks[cid].lock
         assert lock is not None
         vec = embed_regions(embedder, [(r.image, r.layout.get(cid))])
-        rows = _record(scope, cid, locks[cid].version, "shot", [_Label(label)], [r], vec,
-                       lock.reference_embedding, lock.threshold, lock.embedder, scene)
+        rows = _record(scope, cid, locks[cid].version, "shot", [SheetShot(label, req)], [r], vec, lock, scene)
         scores[cid] = rows[0]["score"]
     return r, scores
-
-
-@dataclass(frozen=True)
-class _Label:
-    label: str
 
 
 def character_for(scope: ProjectScope, name_or_id: str) -> Character:

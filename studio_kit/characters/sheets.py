@@ -31,11 +31,17 @@ class SheetShot:
 
 
 def reference_requests(ident: Identity) -> list[SheetShot]:
-    """The images a lock is made from: front and three-quarter full shots on a plain ground."""
-    return [SheetShot(f"reference:{v}", ImageRequest(
+    """The images a lock is made from: front and three-quarter full shots on a plain ground (the
+    full-figure reference) and a front close-up (the reference for MCU/CU/ECU frames)."""
+    shots = [SheetShot(f"reference:{v}", ImageRequest(
         prompt=f"character reference, {ident.prompt or ident.name}, plain studio background", width=256, height=384,
         seed=ident.seed, characters=(ident,), shot_size="FS", view=v, caption=f"{ident.name} - reference {v}"))
         for v in ("front", "three_quarter")]
+    shots.append(SheetShot("reference:closeup", ImageRequest(
+        prompt=f"character reference close-up, {ident.prompt or ident.name}, plain studio background", width=192,
+        height=192, seed=ident.seed, characters=(ident,), shot_size="CU", view="front",
+        caption=f"{ident.name} - reference close-up")))
+    return shots
 
 
 def sheet_requests(ident: Identity, expressions: Sequence[str] = EXPRESSIONS) -> list[SheetShot]:

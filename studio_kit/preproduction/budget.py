@@ -362,10 +362,18 @@ def rates_in_force(rates: Iterable[Rate], on: date) -> dict[str, Rate]:
 
 
 def gpu_rate(card: Mapping[str, Rate], model: str, gpu_kind: str) -> Rate:
-    """The per-GPU-second rate for a model on a GPU kind: ``GPU:<model>:<gpu>`` else ``GPU:*:<gpu>``."""
+    """The per-GPU-second rate for a model on a GPU kind: ``GPU:<model>:<gpu>`` else ``GPU:*:<gpu>``.
+
+    Workers report the device's own name ("NVIDIA H100 80GB HBM3"); a card kind that names part of
+    it ("H100") matches, the longest such kind first."""
     for code in (f"GPU:{model}:{gpu_kind}", f"GPU:*:{gpu_kind}"):
         if code in card:
             return card[code]
+    for scope in (f"GPU:{model}:", "GPU:*:"):
+        kinds = sorted((c[len(scope):] for c in card if c.startswith(scope)), key=len, reverse=True)
+        for kind in kinds:
+            if kind and kind.lower() in gpu_kind.lower().split() + [gpu_kind.lower()]:
+                return card[scope + kind]
     raise BudgetError(f"AI compute: no rate for model {model!r} on {gpu_kind!r}; add GPU:*:{gpu_kind} "
                       "or GPU:<model>:<gpu> to the rate card")
 
