@@ -23,8 +23,8 @@ import numpy as np
 from .base import BackendError, BackendSpec, ImageRequest
 from .profile import resolve_device, resolve_dtype
 
-#: A real tokenizer knows thousands of tokens; the offline trap gives 2 or 3.
-MIN_VOCAB = 100
+#: A real tokenizer knows dozens (characters) to thousands of tokens; the offline trap gives 2 or 3.
+MIN_VOCAB = 16
 
 
 def _offline() -> bool:
