@@ -269,6 +269,7 @@ class Runner:
             target = set(job_ids)
         deadline = None if timeout is None else time.monotonic() + timeout
         inflight: dict[Any, _Batch] = {}
+        probes: dict[Any, tuple[_Pool, Any]] = {}  # restarting actors: back to idle once they answer
         solo: set[str] = set()
         bar = tqdm(total=len(target), disable=not self.progress, desc="generation", unit="job")
         try:
@@ -281,44 +282,58 @@ class Runner:
                     jobs.mark_running(self.scope, ids)
                     ref = actor.run_batch.remote(task, requests)
                     inflight[ref] = _Batch(pool, actor, ids, time.monotonic())
-                if not inflight:
+                if not inflight and not probes:
                     break
                 wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-                ready, _ = ray.wait(list(inflight), num_returns=1, timeout=wait)
+                ready, _ = ray.wait([*inflight, *probes], num_returns=1, timeout=wait)
                 if not ready:
                     for batch in inflight.values():
                         jobs.requeue(self.scope, batch.job_ids, error="runner timed out; requeued")
                     break
                 for ref in ready:
+                    if ref in probes:
+                        pool, actor = probes.pop(ref)
+                        try:
+                            ray.get(ref)
+                            pool.idle.append(actor)
+                        except ray.exceptions.RayError:
+                            self._drop_actor(pool, actor)  # a fresh one is created on demand
+                        continue
                     batch = inflight.pop(ref)
-                    bar.update(self._collect(ref, batch, solo))
+                    finished, restarting = self._collect(ref, batch, solo)
+                    bar.update(finished)
+                    if restarting:
+                        probes[batch.actor.info.remote()] = (batch.pool, batch.actor)
         finally:
             bar.close()
         return jobs.list_jobs(self.scope, target)
 
-    def _collect(self, ref: Any, batch: _Batch, solo: set[str]) -> int:
-        """Record one returned batch; returns how many jobs reached a final state."""
+    def _collect(self, ref: Any, batch: _Batch, solo: set[str]) -> tuple[int, bool]:
+        """Record one returned batch; returns how many jobs reached a final state, and whether the
+        batch's actor is restarting (it rejoins the pool once it answers again)."""
         ray = self.ray
         pool, spec = batch.pool, batch.pool.spec
         try:
             items, info = ray.get(ref)
-        except ray.exceptions.RayActorError as exc:  # the worker died (ActorDiedError is a subclass)
+        except ray.exceptions.RayActorError as exc:
+            # The worker died or is restarting; the batch may have run partly, so it costs an attempt.
+            # ActorDiedError: gone for good (restarts used up); others: Ray is restarting it.
             actor_key = str(id(batch.actor))
             pool.deaths[actor_key] = pool.deaths.get(actor_key, 0) + 1
-            if pool.deaths[actor_key] > self.max_restarts:
+            restarting = (not isinstance(exc, ray.exceptions.ActorDiedError)
+                          and pool.deaths[actor_key] <= self.max_restarts)
+            if not restarting:
                 self._drop_actor(pool, batch.actor)
-            else:
-                pool.idle.append(batch.actor)  # Ray restarts it and it reloads its model
             error = f"worker died while running {spec.backend} ({spec.model}): {_short(exc)}"
-            return sum(jobs.retry_or_fail(self.scope, j, error) != "queued" for j in batch.job_ids)
+            return sum(jobs.retry_or_fail(self.scope, j, error) != "queued" for j in batch.job_ids), restarting
         except ray.exceptions.RayTaskError as exc:  # the backend raised
             pool.idle.append(batch.actor)
             if len(batch.job_ids) > 1:
                 solo.update(batch.job_ids)
                 jobs.requeue(self.scope, batch.job_ids, error=f"batch failed, retrying alone: {_short(exc)}")
-                return 0
+                return 0, False
             jobs.fail(self.scope, batch.job_ids[0], f"{spec.backend} ({spec.model}) failed: {_short(exc)}")
-            return 1
+            return 1, False
         pool.idle.append(batch.actor)
         done = 0
         for job_id, (data, mime, ext, meta, seconds) in zip(batch.job_ids, items, strict=True):
@@ -328,7 +343,7 @@ class Runner:
                 art.sha256, str(art.path), mime, meta, seconds, info["node_id"], info["worker_id"],
                 info["gpu_ids"], info["gpu_kind"], share))
             done += 1
-        return done
+        return done, False
 
     # -- shutting down -----------------------------------------------------------------------
     def close(self) -> None:
