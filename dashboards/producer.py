@@ -802,9 +802,10 @@ def characters_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
     stale = int(images["stale"].sum()) if not images.is_empty() else 0
     kpis = pn.Row(_kpi("Characters", str(chars.height)), _kpi("Locked", str(locked)),
                   _kpi("Images scored", str(images.height)), _kpi("Drift", str(drift)), _kpi("Stale", str(stale)),
-                  margin=(0, 10))
+                  margin=(0, 10), css_classes=["character-kpis"])
     picker = pn.widgets.Select(name="Character", options={f"#{r['cast_id']} {r['name']}": r["character_id"]
-                                                          for r in chars.iter_rows(named=True)}, width=260)
+                                                          for r in chars.iter_rows(named=True)}, width=260,
+                              css_classes=["character-picker"])
     cards = {r["character_id"]: character_card_html(r, images, base) for r in chars.iter_rows(named=True)}
     card = pn.pane.HTML(cards[picker.value], sizing_mode="stretch_width", css_classes=["character-sheet"])
     table_cols = ["character_id", "version", "kind", "label", "scene", "score", "threshold", "drift", "stale"]
@@ -842,7 +843,8 @@ def jobs_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
     total = jobs.height
     progress = pn.indicators.Progress(name="Done", value=int(100 * done / total), max=100, width=400,
                                       bar_color="success", css_classes=["jobs-progress"])
-    kpis = pn.Row(*(_kpi(s.title(), str(counts.get(s, 0))) for s in JOB_STATUS_COLOURS), margin=(0, 10))
+    kpis = pn.Row(*(_kpi(s.title(), str(counts.get(s, 0))) for s in JOB_STATUS_COLOURS), margin=(0, 10),
+                  css_classes=["jobs-kpis"])
     usage = metering_usage(studio)
     cols = [c for c in ("job_id", "task", "model", "status", "attempts", "node_id", "gpu_kind", "seconds", "error",
                         "submitted_at", "finished_at") if c in jobs.columns]
