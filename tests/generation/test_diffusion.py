@@ -149,8 +149,8 @@ def test_ip_adapter_reference_changes_the_frame_per_character(ip_backend: tuple[
     assert rounding_apart(a, backend.generate([req(3, characters=(maya,))])[0])
     single_other = backend.generate([req(3, characters=(other,))])[0]
     assert rounding_apart(b, single_other)
-    plain = backend.generate([req(3)])[0]
-    assert plain.size == (64, 64)
+    plain, guided = backend.generate([req(3), req(3, guidance=2.0, negative_prompt="blur", characters=(maya,))])
+    assert plain.size == guided.size == (64, 64)  # no-character frames and classifier-free guidance work too
 
 
 def test_ip_adapter_without_references_is_a_clear_error(ip_backend: tuple[DiffusersImageBackend, Path]) -> None:
