@@ -123,6 +123,7 @@ class _Scene:
     horizon: float  # y of the horizon (exterior) or floor line (interior); may lie outside the picture
     feet_y: float
     unit: float  # pixels per figure unit for a character of height 1.0
+    head_top: float  # y of the tallest character's head top
 
 
 def _scene(request: ImageRequest) -> _Scene:
@@ -139,7 +140,7 @@ def _scene(request: ImageRequest) -> _Scene:
     feet_y = head_top + fig_h * (0.52 + 0.48 * legs)
     eye_y = head_top + 0.07 * fig_h
     horizon = eye_y + shift * panel_h
-    return _Scene(w, h, panel_h, horizon, feet_y, fig_h / tallest)
+    return _Scene(w, h, panel_h, horizon, feet_y, fig_h / tallest, head_top)
 
 
 def _figure_ops(c: Identity, cx: float, scene: _Scene, request: ImageRequest, slot_w: float,
@@ -151,6 +152,8 @@ def _figure_ops(c: Identity, cx: float, scene: _Scene, request: ImageRequest, sl
     u = scene.unit * max(0.3, c.height)
     body_len = 0.52 + 0.48 * legs
     top = scene.feet_y - u * body_len
+    if request.shot_size in ("CU", "ECU"):  # close shots frame each face, whatever the heights
+        top = scene.head_top
     half_w = 0.19 * bw * u
     if len(request.characters) > 1 and half_w * 2 > slot_w * 0.96:
         # keep figures side by side rather than overlapping: shrink, standing on the floor in wide
