@@ -335,15 +335,14 @@ class Runner:
             jobs.fail(self.scope, batch.job_ids[0], f"{spec.backend} ({spec.model}) failed: {_short(exc)}")
             return 1, False
         pool.idle.append(batch.actor)
-        done = 0
-        for job_id, (data, mime, ext, meta, seconds) in zip(batch.job_ids, items, strict=True):
-            art = artifacts.put(self.settings.assets, data, ext, mime)
-            share = seconds * (spec.num_gpus if spec.num_gpus > 0 else 1.0)
-            jobs.finish(self.scope, job_id, jobs.JobResult(
-                art.sha256, str(art.path), mime, meta, seconds, info["node_id"], info["worker_id"],
-                info["gpu_ids"], info["gpu_kind"], share))
-            done += 1
-        return done, False
+        stored = [artifacts.put(self.settings.assets, data, ext, mime) for data, mime, ext, _, _ in items]
+        with self.scope.transaction():  # one commit per batch; each job's result + usage stay together
+            for job_id, art, (_, mime, _, meta, seconds) in zip(batch.job_ids, stored, items, strict=True):
+                share = seconds * (spec.num_gpus if spec.num_gpus > 0 else 1.0)
+                jobs.finish(self.scope, job_id, jobs.JobResult(
+                    art.sha256, str(art.path), mime, meta, seconds, info["node_id"], info["worker_id"],
+                    info["gpu_ids"], info["gpu_kind"], share))
+        return len(items), False
 
     # -- shutting down -----------------------------------------------------------------------
     def close(self) -> None:
