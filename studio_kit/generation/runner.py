@@ -289,6 +289,9 @@ class Runner:
                 if not ready:
                     for batch in inflight.values():
                         jobs.requeue(self.scope, batch.job_ids, error="runner timed out; requeued")
+                        batch.pool.idle.append(batch.actor)  # its late result is dropped; calls queue behind it
+                    for pool, actor in probes.values():
+                        pool.idle.append(actor)
                     break
                 for ref in ready:
                     if ref in probes:

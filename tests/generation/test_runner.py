@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -99,6 +100,26 @@ def test_cancelled_job_does_not_run(studio):
     frame = runner.run()
     assert frame["job_id"].to_list() == [keep] and frame["status"].to_list() == ["done"]
     assert jobs.get(scope, drop)["status"] == "cancelled" and jobs.get(scope, drop)["artifact_sha256"] is None
+
+
+def test_timeout_requeues_in_flight_jobs_for_the_next_run(studio):
+    runner, scope, _ = studio
+    spec = BackendSpec("image", "gradient", "test/gradient-slow", device="cpu", batch_size=2, options={"sleep": 0.5})
+    ids = [runner.submit("image", ImageRequest(f"slow {i}", width=32, height=32), spec=spec) for i in range(2)]
+    frame = runner.run(ids, timeout=0.0)
+    assert frame["status"].to_list() == ["queued", "queued"] and frame["attempts"].to_list() == [0, 0]
+    assert runner.run(ids)["status"].to_list() == ["done", "done"]
+    assert _usage(scope) == 2
+
+
+def test_results_are_encoded_by_modality():
+    from studio_kit.generation.base import Audio
+    from studio_kit.generation.runner import encode_result
+
+    data, mime, ext, meta = encode_result("speech", Audio(np.zeros(800, np.float32), 16000))
+    assert (data[:4], mime, ext, meta["seconds"]) == (b"RIFF", "audio/wav", "wav", 0.05)
+    assert encode_result("text", "INT. STATION - NIGHT")[:3] == (b"INT. STATION - NIGHT", "text/plain; charset=utf-8",
+                                                                 "txt")
 
 
 def test_runner_recovers_jobs_left_running(tmp_path, local_ray):
