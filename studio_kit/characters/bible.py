@@ -11,14 +11,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..generation.base import Identity
 from ..screenplay.model import ElementType, Scene, Screenplay
 
-#: Shot sizes scored against the close-up reference.
-CLOSE_SIZES = ("MCU", "CU", "ECU")
+#: The shot sizes a lock keeps a reference for, and which reference every shot size is scored
+#: against: a frame is compared with the character framed the same way (a close-up is a face and
+#: shoulders, not a full figure), which measures far more reliably than one full-figure reference.
+REFERENCE_SIZES = ("FS", "MS", "MCU", "CU")
+SIZE_CLASS = {"EWS": "FS", "WS": "FS", "FS": "FS", "MS": "MS", "MCU": "MCU", "CU": "CU", "ECU": "CU"}
 
 #: Palette slots, in the order Identity.palette uses.
 PALETTE_SLOTS = ("skin", "hair", "wardrobe_primary", "wardrobe_secondary", "accent")
@@ -147,12 +150,17 @@ class Lock:
     wardrobe: str
     palette: tuple[str, ...]
     threshold: float  # below this similarity a frame is flagged as drift
-    #: The close-up reference: MCU/CU/ECU frames are compared with this (a face and shoulders are
-    #: not a full figure), wider frames with ``reference_embedding``.
-    closeup_embedding: tuple[float, ...] = ()
+    #: Reference embedding per framing (REFERENCE_SIZES); ``reference_embedding`` is the full figure.
+    size_embeddings: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    #: The threshold for frames scored against a same-size reference (a full-figure-only lock uses ``threshold``).
+    matched_threshold: float | None = None
 
-    def target_for(self, shot_size: str) -> tuple[float, ...]:
-        return self.closeup_embedding if shot_size in CLOSE_SIZES and self.closeup_embedding else self.reference_embedding
+    def target_for(self, shot_size: str) -> tuple[tuple[float, ...], float]:
+        """The reference a frame of this size is scored against, and the drift threshold for it."""
+        size = SIZE_CLASS.get(shot_size, "FS")
+        if size in self.size_embeddings:
+            return self.size_embeddings[size], self.matched_threshold or self.threshold
+        return self.reference_embedding, self.threshold
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -161,7 +169,7 @@ class Lock:
     def from_dict(cls, d: dict[str, Any]) -> Lock:
         return cls(**{**d, "reference_images": tuple(d["reference_images"]),
                       "reference_embedding": tuple(d["reference_embedding"]), "palette": tuple(d["palette"]),
-                      "closeup_embedding": tuple(d.get("closeup_embedding", ()))})
+                      "size_embeddings": {k: tuple(v) for k, v in d.get("size_embeddings", {}).items()}})
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ..generation.base import ImageRequest
 from ..store import ProjectScope, StoreError
 from . import store as cstore
 from .bible import (
-    CLOSE_SIZES,
+    SIZE_CLASS,
     Character,
     CharacterVersion,
     Lock,
@@ -78,9 +78,12 @@ def create_characters(scope: ProjectScope, stored: Any) -> list[str]:
     return cstore.save_characters(scope, stored.script_id, chars, drafts)
 
 
-def threshold_of(embedder: Any) -> float:
+def threshold_of(embedder: Any) -> tuple[float, float]:
+    """(full-figure, same-framing) drift thresholds the embedder documents (its module's
+    DRIFT_THRESHOLD and DRIFT_THRESHOLD_MATCHED), else DEFAULT_THRESHOLD for both."""
     mod = __import__(type(embedder).__module__, fromlist=["DRIFT_THRESHOLD"])
-    return float(getattr(embedder, "drift_threshold", getattr(mod, "DRIFT_THRESHOLD", DEFAULT_THRESHOLD)))
+    full = float(getattr(embedder, "drift_threshold", getattr(mod, "DRIFT_THRESHOLD", DEFAULT_THRESHOLD)))
+    return full, float(getattr(mod, "DRIFT_THRESHOLD_MATCHED", full))
 
 
 def embed_regions(embedder: Any, items: Sequence[tuple[Any, Sequence[int] | None]]) -> np.ndarray:
@@ -119,14 +122,17 @@ def lock_character(scope: ProjectScope, jobs: ImageJobs, embedder: Any, characte
     _check(rendered, f"references of {character_id}")
     items = [(r.image, r.layout.get(character_id)) for r in rendered]
     vectors = embed_regions(embedder, items)
-    close = [k for k, s in enumerate(shots) if s.request.shot_size in CLOSE_SIZES]
-    full = [k for k in range(len(shots)) if k not in close]
-    limit = float(threshold) if threshold is not None else threshold_of(embedder)
+    by_size: dict[str, list[int]] = {}
+    for k, s in enumerate(shots):
+        by_size.setdefault(SIZE_CLASS.get(s.request.shot_size, "FS"), []).append(k)
+    sizes = {size: reference_embedding(vectors[ks]) for size, ks in by_size.items()}
+    full, matched = threshold_of(embedder)
+    if threshold is not None:
+        full = matched = float(threshold)
     wardrobe = version.bible.wardrobe_on(min(character.story_days or (1,)))
-    lock = Lock(ident.seed, seed_policy, tuple(r.artifact for r in rendered), reference_embedding(vectors[full]),
+    lock = Lock(ident.seed, seed_policy, tuple(r.artifact for r in rendered), sizes["FS"],
                 str(getattr(embedder, "model_id", type(embedder).__name__)), ident.prompt,
-                wardrobe.description if wardrobe else "", tuple(ident.palette), limit,
-                reference_embedding(vectors[close]) if close else ())
+                wardrobe.description if wardrobe else "", tuple(ident.palette), full, sizes, matched)
     with scope.transaction():
         locked = cstore.save_lock(scope, character_id, version.version, lock)
         _record(scope, character_id, version.version, "reference", shots, rendered, vectors, lock, "")
@@ -138,11 +144,12 @@ def _record(scope: ProjectScope, character_id: str, version: int, kind: str, sho
     """Score each image against the lock's reference for its shot size and record it."""
     rows = []
     for s, r, v in zip(shots, rendered, vectors, strict=True):
-        score = cosine(v, lock.target_for(s.request.shot_size))
+        target, limit = lock.target_for(s.request.shot_size)
+        score = cosine(v, target)
         rows.append({"image_id": r.job_id, "character_id": character_id, "version": version, "kind": kind,
                      "label": s.label, "scene": scene, "job_id": r.job_id, "artifact": r.artifact, "path": r.path,
-                     "box": r.layout.get(character_id), "score": score, "threshold": lock.threshold,
-                     "drift": bool(score < lock.threshold), "embedder": lock.embedder})
+                     "box": r.layout.get(character_id), "score": score, "threshold": limit,
+                     "drift": bool(score < limit), "embedder": lock.embedder})
     cstore.record_images(scope, rows)
     return rows
 

@@ -31,16 +31,18 @@ class SheetShot:
 
 
 def reference_requests(ident: Identity) -> list[SheetShot]:
-    """The images a lock is made from: front and three-quarter full shots on a plain ground (the
-    full-figure reference) and a front close-up (the reference for MCU/CU/ECU frames)."""
-    shots = [SheetShot(f"reference:{v}", ImageRequest(
+    """The images a lock is made from, on a plain ground: the full figure front and three-quarter
+    (``reference:FS:front`` ...) and the front at each closer framing (MS, MCU, CU), so every shot
+    is later compared with the character framed the same way."""
+    shots = [SheetShot(f"reference:FS:{v}", ImageRequest(
         prompt=f"character reference, {ident.prompt or ident.name}, plain studio background", width=256, height=384,
         seed=ident.seed, characters=(ident,), shot_size="FS", view=v, caption=f"{ident.name} - reference {v}"))
         for v in ("front", "three_quarter")]
-    shots.append(SheetShot("reference:closeup", ImageRequest(
-        prompt=f"character reference close-up, {ident.prompt or ident.name}, plain studio background", width=192,
-        height=192, seed=ident.seed, characters=(ident,), shot_size="CU", view="front",
-        caption=f"{ident.name} - reference close-up")))
+    for size in ("MS", "MCU", "CU"):
+        shots.append(SheetShot(f"reference:{size}:front", ImageRequest(
+            prompt=f"character reference {size}, {ident.prompt or ident.name}, plain studio background", width=256,
+            height=256, seed=ident.seed, characters=(ident,), shot_size=size, view="front",
+            caption=f"{ident.name} - reference {size}")))
     return shots
 
 

@@ -50,11 +50,11 @@ def test_lock_freezes_references_embedding_and_palette(studio):
     locked = studio.lock_character("MARA", seed=7)
     lock = locked.lock
     assert locked.version == 1 and lock.seed == 7 and lock.seed_policy == "fixed"
-    assert len(lock.reference_images) == 3 and len(set(lock.reference_images)) == 3
-    assert abs(np.linalg.norm(lock.reference_embedding) - 1) < 1e-6 and lock.closeup_embedding
+    assert len(lock.reference_images) == 5 and len(set(lock.reference_images)) == 5
+    assert abs(np.linalg.norm(lock.reference_embedding) - 1) < 1e-6 and set(lock.size_embeddings) == {"FS", "MS", "MCU", "CU"}
     assert lock.palette == studio.character_version("mara").bible.palette
     refs = studio.character_images("mara", kind="reference")
-    assert refs.height == 3 and (refs["score"] > lock.threshold).all()
+    assert refs.height == 5 and (refs["score"] > refs["threshold"]).all()
     assert all(Path(p).exists() for p in refs["path"])
     jobs = studio.jobs()
     assert set(jobs.filter(jobs["job_id"].is_in(refs["job_id"].to_list()))["status"]) == {"done"}
@@ -111,6 +111,7 @@ def test_changing_a_locked_character_makes_a_version_and_flags_old_images(studio
     front_v1 = old.filter((old["kind"] == "sheet") & (old["label"] == "front")).row(0, named=True)
     with Image.open(front_v1["path"]) as im:
         vec = emb.embed_images([crop(im.convert("RGB"), json.loads(front_v1["box"]))])[0]
-    assert cosine(vec, v2.lock.reference_embedding) < v2.lock.threshold
+    target, limit = v2.lock.target_for("FS")  # the sheet's front is a full shot: the full-figure reference
+    assert cosine(vec, target) < limit
     versions = studio.character_versions("mara")
     assert versions["version"].to_list() == [1, 2] and versions["locked"].all()

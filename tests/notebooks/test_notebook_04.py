@@ -27,10 +27,10 @@ def test_characters_tour_with_overridden_parameters(tmp_path):
     summary = json.loads((out_dir / "summary.json").read_text())
     assert summary["script"] == SCRIPT.name and summary["project"] == "papermill-characters"
     assert summary["characters"] >= 2 and summary["locked"] == summary["characters"]
-    # Every image is a finished job (3 references + 10 sheet tiles per character, one shot, 3 new references).
-    assert summary["jobs"] == summary["jobs_done"] == 13 * summary["locked"] + 1 + 3
-    assert summary["images"] == 13 * summary["locked"] + 2 + 3
-    assert summary["stale_after_edit"] == 13 + 1  # its version-1 references, sheet and the shot
+    # Every image is a finished job (5 references + 10 sheet tiles per character, one shot, 5 new references).
+    assert summary["jobs"] == summary["jobs_done"] == 15 * summary["locked"] + 1 + 5
+    assert summary["images"] == 15 * summary["locked"] + 2 + 5
+    assert summary["stale_after_edit"] == 15 + 1  # its version-1 references, sheet and the shot
     assert 0.0 < summary["min_sheet_score"] <= 1.0
     assert set(summary["shot_scores"]) and all(-1 <= v <= 1 for v in summary["shot_scores"].values())
     for sheet in summary["sheets"]:
