@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_schedule.py
 	$(PY) benchmarks/eval_breakdown.py
 	$(PY) benchmarks/bench_budget.py
+	$(PY) benchmarks/bench_procedural.py
+	$(PY) benchmarks/bench_generation.py
 
 # The producer dashboard on http://127.0.0.1:5006/producer (reads the demo's store).
 serve: $(STAMP)

@@ -42,6 +42,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         store_path=getattr(args, "store", None), tenant=getattr(args, "tenant", None),
         project=getattr(args, "project", None), paper=getattr(args, "paper", None),
+        model_profile=getattr(args, "profile", None),
     )
 
 
@@ -486,6 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("-p", "--project", help="project id, e.g. night-train (default: $STUDIO_PROJECT or 'default')")
         sp.add_argument("--tenant", help="tenant (company) id (default: $STUDIO_TENANT or 'local')")
         sp.add_argument("--store", type=Path, help="DuckDB file (default: $STUDIO_STORE or data/store/studio.duckdb)")
+        sp.add_argument("--profile", type=Path, help="model profile (.toml/.yaml) naming the backend and model per task "
+                        "(default: $STUDIO_MODEL_PROFILE or the embedded defaults); see data/profiles/")
 
     def file_opts(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("file", type=Path, help="a .fountain or .fdx screenplay")
