@@ -66,7 +66,9 @@ def _direct(backend, requests: list[ImageRequest], batch: int, assets: Path) -> 
     return time.perf_counter() - start
 
 
-def _through_runner(runner: Runner, spec: BackendSpec, requests: list[ImageRequest]) -> float:
+def _through_runner(runner: Runner, spec: BackendSpec, requests: list[ImageRequest]) -> tuple[float, int]:
+    """Seconds for the runner to take the queued requests to done, and how many batches it ran
+    (each batch is marked running at one instant, so batches = distinct ``started_at``)."""
     ids = [runner.submit("image", r, spec=spec) for r in requests]
     start = time.perf_counter()
     frame = runner.run(ids)
@@ -74,7 +76,7 @@ def _through_runner(runner: Runner, spec: BackendSpec, requests: list[ImageReque
     bad = frame.filter(frame["status"] != "done")
     if bad.height:
         raise RuntimeError(f"{bad.height} jobs did not finish: {bad['error'].to_list()[:3]}")
-    return seconds
+    return seconds, frame["started_at"].n_unique()
 
 
 def bench_overhead(tmp: Path, quick: bool) -> None:
@@ -107,9 +109,11 @@ def bench_overhead(tmp: Path, quick: bool) -> None:
                 s = BackendSpec(spec.task, spec.backend, spec.model, spec.device, spec.dtype, spec.num_gpus, batch,
                                 spec.options)
                 direct = _direct(backend, _requests(n, size, f"d{batch}"), batch, tmp / "assets-direct") / n
-                ray_s = _through_runner(runner, s, _requests(n, size, f"r{batch}")) / n
+                ray_s, batches = _through_runner(runner, s, _requests(n, size, f"r{batch}"))
+                ray_s /= n
                 row("overhead", f"{name} b={batch} (n={n})", f"{direct * 1000:.1f} ms/job",
-                    f"{ray_s * 1000:.1f} ms/job", f"overhead {100 * (ray_s - direct) / direct:+.1f}%")
+                    f"{ray_s * 1000:.1f} ms/job", f"overhead {100 * (ray_s - direct) / direct:+.1f}%; "
+                    f"{batches} runner batches (expected {n // batch})")
             del backend
     finally:
         runner.close()
@@ -141,7 +145,7 @@ def bench_cluster(tmp: Path, quick: bool) -> None:
             runner = Runner(scope, settings, progress=False, backend_factory=GradientBackend)
             try:
                 _through_runner(runner, spec, _requests(4 * 2 * nodes, (64, 64), f"warm{nodes}"))
-                seconds = _through_runner(runner, spec, _requests(n, (64, 64), f"c{nodes}"))
+                seconds, _ = _through_runner(runner, spec, _requests(n, (64, 64), f"c{nodes}"))
                 nodes_used = runner.jobs().filter(runner.jobs()["status"] == "done")["node_id"].n_unique()
             finally:
                 runner.close()
@@ -223,7 +227,7 @@ def bench_gpu(tmp: Path, quick: bool, steps: int) -> None:
     runner = Runner(scope, settings, progress=False)
     try:
         _through_runner(runner, spec, _requests(batch, (512, 512), "warm", steps))
-        ray_s = _through_runner(runner, spec, _requests(n, (512, 512), "runner", steps))
+        ray_s, _ = _through_runner(runner, spec, _requests(n, (512, 512), "runner", steps))
         kinds = set(runner.jobs()["gpu_kind"])
     finally:
         runner.close()

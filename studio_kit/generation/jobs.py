@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from ..store import Migration, ProjectScope
@@ -144,45 +146,101 @@ def list_jobs(scope: ProjectScope, job_ids: Iterable[str] | None = None, *, stat
                      + " AND ".join(where) + " ORDER BY submitted_at, job_id", params)
 
 
-def mark_running(scope: ProjectScope, job_ids: Sequence[str]) -> None:
-    """Queued -> running; each start counts one attempt."""
+def mark_running(scope: ProjectScope, job_ids: Sequence[str]) -> list[str]:
+    """Queued -> running; each start counts one attempt. Returns the ids that did start (a job
+    cancelled or finished meanwhile does not), so the caller runs only those."""
     if not job_ids:
-        return
+        return []
+    now = _now()
     with scope.transaction() as con:
-        con.execute(
+        (count,) = con.execute(
             "UPDATE generation_job SET status = 'running', started_at = ?, error = NULL, attempts = attempts + 1 "
             "WHERE tenant_id = ? AND project_id = ? AND status = 'queued' AND list_contains(?, job_id)",
-            [_now(), scope.tenant_id, scope.project_id, list(job_ids)])
+            [now, scope.tenant_id, scope.project_id, list(job_ids)]).fetchone()
+        if count == len(set(job_ids)):
+            return list(job_ids)  # the usual case; RETURNING would cost about as much as the UPDATE
+        moved = {j for (j,) in scope.rows(
+            "SELECT job_id FROM {generation_job} WHERE status = 'running' AND started_at = $t "
+            "AND list_contains($ids, job_id)", {"t": now, "ids": list(job_ids)})}
+    return [j for j in job_ids if j in moved]
 
 
 def finish(scope: ProjectScope, job_id: str, result: JobResult) -> bool:
-    """Record a job's result and its usage in ONE transaction; False when it was already recorded.
+    """Record a job's result and its usage in ONE transaction; False when it was already recorded
+    (see :func:`finish_many`)."""
+    return finish_many(scope, [(job_id, result)])[0]
 
-    A job whose cancellation was requested while it ran ends ``cancelled`` and its artifact is
-    discarded, but the compute it used is still recorded (it was spent).
+
+#: The job columns a finish writes, in the order of the frame :func:`finish_many` registers.
+_FINISH_SCHEMA = {
+    "job_id": pl.String, "new_status": pl.String, "seconds": pl.Float64, "node_id": pl.String,
+    "worker_id": pl.String, "gpu_ids": pl.String, "gpu_kind": pl.String, "artifact_sha256": pl.String,
+    "artifact_path": pl.String, "artifact_mime": pl.String, "metadata": pl.String,
+}
+
+
+def finish_many(scope: ProjectScope, results: Sequence[tuple[str, JobResult]]) -> list[bool]:
+    """Record a batch's results and their usage in ONE transaction; per job, False when it was
+    already recorded (a replay: the first finish stands, and its usage is billed once).
+
+    Set-based so a batch costs a fixed number of statements, not a few per job: one read of the
+    batch's statuses, one bulk insert of usage records (keys ``job:<id>``), one UPDATE ... FROM a
+    registered frame. A job whose cancellation was requested while it ran ends ``cancelled`` and
+    its artifact is discarded, but the compute it used is still recorded (it was spent).
     """
-    with scope.transaction():
-        row = scope.one("SELECT status, cancel_requested, model FROM {generation_job} WHERE job_id = $j", {"j": job_id})
-        if row is None:
-            raise KeyError(f"no generation job {job_id!r} in project {scope.project_id!r}")
-        status, cancel_requested, model = row
-        recorded = metering.record_usage(scope, metering.Usage(
-            f"job:{job_id}", job_id, model, result.gpu_kind, max(0.0, float(result.gpu_seconds))))
-        if not recorded or status == "done":
-            return False  # a replay: the first finish stands
-        values: dict[str, Any] = {
-            "finished_at": _now(), "seconds": float(result.seconds), "node_id": result.node_id,
-            "worker_id": result.worker_id, "gpu_ids": ",".join(map(str, result.gpu_ids)),
-            "gpu_kind": result.gpu_kind, "error": None,
-        }
-        if cancel_requested or status == "cancelled":
-            values["status"] = "cancelled"
-        else:
-            values |= {"status": "done", "artifact_sha256": result.artifact_sha256,
-                       "artifact_path": result.artifact_path, "artifact_mime": result.artifact_mime,
-                       "metadata": json.dumps(dict(result.metadata or {}), default=str)}
-        scope.update("generation_job", values, "job_id = $j", {"j": job_id})
-    return True
+    if not results:
+        return []
+    ids = [job_id for job_id, _ in results]
+    with scope.transaction() as con:
+        rows = {r[0]: r[1:] for r in scope.rows(
+            "SELECT job_id, status, cancel_requested, model FROM {generation_job} WHERE list_contains($ids, job_id)",
+            {"ids": ids})}
+        missing = [j for j in ids if j not in rows]
+        if missing:
+            raise KeyError(f"no generation job {missing[0]!r} in project {scope.project_id!r}"
+                           + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        recorded = metering.record_usages(scope, [
+            metering.Usage(f"job:{job_id}", job_id, rows[job_id][2], result.gpu_kind,
+                           max(0.0, float(result.gpu_seconds)))
+            for job_id, result in results])
+        out: list[bool] = []
+        updates: dict[str, list[Any]] = {k: [] for k in _FINISH_SCHEMA}
+        for (job_id, result), fresh in zip(results, recorded, strict=True):
+            status, cancel_requested, _ = rows[job_id]
+            if not fresh or status == "done":
+                out.append(False)  # a replay: the first finish stands
+                continue
+            out.append(True)
+            done = not (cancel_requested or status == "cancelled")
+            values = {
+                "job_id": job_id, "new_status": "done" if done else "cancelled", "seconds": float(result.seconds),
+                "node_id": result.node_id, "worker_id": result.worker_id,
+                "gpu_ids": ",".join(map(str, result.gpu_ids)), "gpu_kind": result.gpu_kind,
+                "artifact_sha256": result.artifact_sha256 if done else None,
+                "artifact_path": result.artifact_path if done else None,
+                "artifact_mime": result.artifact_mime if done else None,
+                "metadata": json.dumps(dict(result.metadata or {}), default=str) if done else None,
+            }
+            for k, v in values.items():
+                updates[k].append(v)
+        if updates["job_id"]:
+            con.register("_sk_finish", pl.DataFrame(updates, schema=_FINISH_SCHEMA).to_arrow())
+            try:
+                # a cancelled job keeps the artifact columns it had (none): its result is discarded
+                con.execute(
+                    "UPDATE generation_job AS g SET status = u.new_status, finished_at = ?, seconds = u.seconds, "
+                    "node_id = u.node_id, worker_id = u.worker_id, gpu_ids = u.gpu_ids, gpu_kind = u.gpu_kind, "
+                    "error = NULL, "
+                    "artifact_sha256 = CASE WHEN u.new_status = 'done' THEN u.artifact_sha256 ELSE g.artifact_sha256 END, "
+                    "artifact_path = CASE WHEN u.new_status = 'done' THEN u.artifact_path ELSE g.artifact_path END, "
+                    "artifact_mime = CASE WHEN u.new_status = 'done' THEN u.artifact_mime ELSE g.artifact_mime END, "
+                    "metadata = CASE WHEN u.new_status = 'done' THEN u.metadata::JSON ELSE g.metadata END "
+                    "FROM _sk_finish AS u WHERE g.tenant_id = ? AND g.project_id = ? AND g.job_id = u.job_id",
+                    [_now(), scope.tenant_id, scope.project_id])
+            finally:
+                with suppress(duckdb.Error):  # an aborted transaction refuses this; the next register replaces it
+                    con.unregister("_sk_finish")
+    return out
 
 
 def retry_or_fail(scope: ProjectScope, job_id: str, error: str) -> str:

@@ -7,9 +7,12 @@ The key is chosen by the job (e.g. ``job-42/attempt-ok``); recording the same ke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import duckdb
 import polars as pl
 
 from ..store import Migration, ProjectScope
@@ -42,21 +45,54 @@ class Usage:
     gpu_seconds: float
 
 
-def record_usage(scope: ProjectScope, usage: Usage) -> bool:
-    """Store one usage record; False when its key was already recorded (a retry or a replay)."""
+def _check(usage: Usage) -> None:
     if usage.gpu_seconds < 0:
         raise ValueError(f"usage {usage.idempotency_key!r}: gpu_seconds must be >= 0, got {usage.gpu_seconds}")
     if not usage.idempotency_key:
         raise ValueError(f"usage of job {usage.job_id!r} needs an idempotency key")
-    with scope.transaction():
-        if scope.one("SELECT 1 FROM {usage_record} WHERE idempotency_key = $k", {"k": usage.idempotency_key}):
-            return False
-        scope.insert("usage_record", [{
-            "idempotency_key": usage.idempotency_key, "job_id": usage.job_id, "model": usage.model,
-            "gpu_kind": usage.gpu_kind, "gpu_seconds": float(usage.gpu_seconds),
-            "recorded_at": datetime.now(UTC).replace(tzinfo=None),
-        }])
-    return True
+
+
+def record_usage(scope: ProjectScope, usage: Usage) -> bool:
+    """Store one usage record; False when its key was already recorded (a retry or a replay)."""
+    return record_usages(scope, [usage])[0]
+
+
+def record_usages(scope: ProjectScope, usages: Sequence[Usage]) -> list[bool]:
+    """Store many usage records in one transaction (one lookup, one bulk insert); per record, False
+    when its key was already recorded, or appears earlier in ``usages`` (the first one counts)."""
+    for usage in usages:
+        _check(usage)
+    if not usages:
+        return []
+    first: dict[str, Usage] = {}
+    first_at: dict[str, int] = {}
+    for i, usage in enumerate(usages):  # a key twice in one call: the first one counts
+        first.setdefault(usage.idempotency_key, usage)
+        first_at.setdefault(usage.idempotency_key, i)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = pl.DataFrame({
+        "tenant_id": [scope.tenant_id] * len(first), "project_id": [scope.project_id] * len(first),
+        "idempotency_key": list(first), "job_id": [u.job_id for u in first.values()],
+        "model": [u.model for u in first.values()], "gpu_kind": [u.gpu_kind for u in first.values()],
+        "gpu_seconds": [float(u.gpu_seconds) for u in first.values()], "recorded_at": [now] * len(first),
+    }, schema={"tenant_id": pl.String, "project_id": pl.String, "idempotency_key": pl.String, "job_id": pl.String,
+               "model": pl.String, "gpu_kind": pl.String, "gpu_seconds": pl.Float64,
+               "recorded_at": pl.Datetime("us")}).to_arrow()
+    with scope.transaction() as con:
+        con.register("_sk_usage", rows)
+        try:
+            # keys already recorded are skipped by the primary key; no lookup first in the usual case
+            (count,) = con.execute("INSERT INTO usage_record BY NAME SELECT * FROM _sk_usage ON CONFLICT DO NOTHING").fetchone()
+        finally:
+            with suppress(duckdb.Error):  # an aborted transaction refuses this; the next register replaces it
+                con.unregister("_sk_usage")
+        if count == len(first):
+            fresh = set(first)
+        else:  # some were replays: the new ones are those stamped now
+            fresh = {k for (k,) in scope.rows("SELECT idempotency_key FROM {usage_record} WHERE recorded_at = $t "
+                                              "AND list_contains($keys, idempotency_key)",
+                                              {"t": now, "keys": list(first)})}
+    return [u.idempotency_key in fresh and first_at[u.idempotency_key] == i for i, u in enumerate(usages)]
 
 
 def usage_by_model(scope: ProjectScope) -> pl.DataFrame:

@@ -27,7 +27,8 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,7 @@ class Runner:
         self.max_restarts = max_restarts
         self.resources = dict(resources or {})
         self._pools: dict[str, _Pool] = {}
+        self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="studio-artifacts")
         self.ray = _ray()
         self._started_ray = False
         if not self.ray.is_initialized():
@@ -229,10 +231,18 @@ class Runner:
             cls = self.ray.remote(ModelWorker).options(
                 num_gpus=pool.spec.num_gpus if gpu else 0, num_cpus=0 if gpu else 1, max_restarts=self.max_restarts,
                 max_concurrency=1, resources=self.resources or None)
-            actor = cls.remote(pool.spec, self.backend_factory)
+            actor = cls.remote(self._worker_spec(pool.spec), self.backend_factory)
             pool.actors.append(actor)
             return actor
         return None
+
+    def _worker_spec(self, spec: BackendSpec) -> BackendSpec:
+        """The spec a worker is built with: image backends get the assets folder (the diffusers
+        backend's IP-Adapter reads characters' reference images from it) unless the profile names
+        one. Pools and jobs stay keyed by the profile's own spec, so jobs still find their pool."""
+        if spec.task == "image" and "assets_dir" not in spec.options:
+            return replace(spec, options={**spec.options, "assets_dir": str(self.settings.assets)})
+        return spec
 
     def _drop_actor(self, pool: _Pool, actor: Any) -> None:
         self.ray.kill(actor, no_restart=True)
@@ -272,16 +282,33 @@ class Runner:
         probes: dict[Any, tuple[_Pool, Any]] = {}  # restarting actors: back to idle once they answer
         solo: set[str] = set()
         bar = tqdm(total=len(target), disable=not self.progress, desc="generation", unit="job")
+        queue = self._batches(target, solo)  # re-read only after jobs went back to queued
+
+        def dispatch() -> None:
+            """Hand queued batches to idle workers (creating workers up to each pool's capacity)."""
+            nonlocal queue
+            waiting = []
+            for spec, task, ids, requests in queue:
+                pool = self._pool(spec)
+                actor = self._idle_actor(pool)
+                if actor is None:
+                    waiting.append((spec, task, ids, requests))
+                    continue
+                started = jobs.mark_running(self.scope, ids)  # a job cancelled meanwhile does not start
+                if len(started) < len(ids):
+                    keep = set(started)
+                    requests = [r for j, r in zip(ids, requests, strict=True) if j in keep]
+                    ids = started
+                if not ids:
+                    pool.idle.append(actor)
+                    continue
+                ref = actor.run_batch.remote(task, requests)
+                inflight[ref] = _Batch(pool, actor, ids, time.monotonic())
+            queue = waiting
+
         try:
             while True:
-                for spec, task, ids, requests in self._batches(target, solo):
-                    pool = self._pool(spec)
-                    actor = self._idle_actor(pool)
-                    if actor is None:
-                        continue
-                    jobs.mark_running(self.scope, ids)
-                    ref = actor.run_batch.remote(task, requests)
-                    inflight[ref] = _Batch(pool, actor, ids, time.monotonic())
+                dispatch()
                 if not inflight and not probes:
                     break
                 wait = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -303,17 +330,22 @@ class Runner:
                             self._drop_actor(pool, actor)  # a fresh one is created on demand
                         continue
                     batch = inflight.pop(ref)
-                    finished, restarting = self._collect(ref, batch, solo)
+                    finished, restarting, requeued = self._collect(ref, batch, solo, dispatch)
                     bar.update(finished)
+                    if requeued:
+                        queue = self._batches(target, solo)
                     if restarting:
                         probes[batch.actor.info.remote()] = (batch.pool, batch.actor)
         finally:
             bar.close()
         return jobs.list_jobs(self.scope, target)
 
-    def _collect(self, ref: Any, batch: _Batch, solo: set[str]) -> tuple[int, bool]:
-        """Record one returned batch; returns how many jobs reached a final state, and whether the
-        batch's actor is restarting (it rejoins the pool once it answers again)."""
+    def _collect(self, ref: Any, batch: _Batch, solo: set[str],
+                 dispatch: Callable[[], None]) -> tuple[int, bool, bool]:
+        """Record one returned batch; returns how many jobs reached a final state, whether the
+        batch's actor is restarting (it rejoins the pool once it answers again), and whether any job
+        went back to queued (the runner then re-reads the queue). On success the worker is given its
+        next batch (``dispatch``) *before* this one is written, so the store work overlaps compute."""
         ray = self.ray
         pool, spec = batch.pool, batch.pool.spec
         try:
@@ -328,24 +360,27 @@ class Runner:
             if not restarting:
                 self._drop_actor(pool, batch.actor)
             error = f"worker died while running {spec.backend} ({spec.model}): {_short(exc)}"
-            return sum(jobs.retry_or_fail(self.scope, j, error) != "queued" for j in batch.job_ids), restarting
+            final = sum(jobs.retry_or_fail(self.scope, j, error) != "queued" for j in batch.job_ids)
+            return final, restarting, final < len(batch.job_ids)
         except ray.exceptions.RayTaskError as exc:  # the backend raised
             pool.idle.append(batch.actor)
             if len(batch.job_ids) > 1:
                 solo.update(batch.job_ids)
                 jobs.requeue(self.scope, batch.job_ids, error=f"batch failed, retrying alone: {_short(exc)}")
-                return 0, False
+                return 0, False, True
             jobs.fail(self.scope, batch.job_ids[0], f"{spec.backend} ({spec.model}) failed: {_short(exc)}")
-            return 1, False
+            return 1, False, False
         pool.idle.append(batch.actor)
-        stored = [artifacts.put(self.settings.assets, data, ext, mime) for data, mime, ext, _, _ in items]
-        with self.scope.transaction():  # one commit per batch; each job's result + usage stay together
-            for job_id, art, (_, mime, _, meta, seconds) in zip(batch.job_ids, stored, items, strict=True):
-                share = seconds * (spec.num_gpus if spec.num_gpus > 0 else 1.0)
-                jobs.finish(self.scope, job_id, jobs.JobResult(
-                    art.sha256, str(art.path), mime, meta, seconds, info["node_id"], info["worker_id"],
-                    info["gpu_ids"], info["gpu_kind"], share))
-        return len(items), False
+        dispatch()
+        # written by a few threads: each write waits on its fsync (the GIL is released meanwhile)
+        stored = list(self._writers.map(lambda item: artifacts.put(self.settings.assets, item[0], item[2], item[1]),
+                                        items))
+        share = spec.num_gpus if spec.num_gpus > 0 else 1.0  # GPU-seconds per second of compute
+        jobs.finish_many(self.scope, [  # one transaction for the batch: each job's result + usage together
+            (job_id, jobs.JobResult(art.sha256, str(art.path), mime, meta, seconds, info["node_id"],
+                                    info["worker_id"], info["gpu_ids"], info["gpu_kind"], seconds * share))
+            for job_id, art, (_, mime, _, meta, seconds) in zip(batch.job_ids, stored, items, strict=True)])
+        return len(items), False, False
 
     # -- shutting down -----------------------------------------------------------------------
     def close(self) -> None:
@@ -354,6 +389,7 @@ class Runner:
             for actor in list(pool.actors):
                 self._drop_actor(pool, actor)
         self._pools.clear()
+        self._writers.shutdown(wait=True)
         if self._started_ray and self.ray.is_initialized():
             self.ray.shutdown()
             self._started_ray = False

@@ -52,3 +52,13 @@ class GradientBackend:
         if pause:
             time.sleep(pause * len(requests))
         return [self._render(r) for r in requests]
+
+
+class OptionsEchoBackend(GradientBackend):
+    """A gradient backend that reports the options its worker was built with (in each image's
+    ``studio_layout``), so tests can see what the runner passed to the worker."""
+
+    def _render(self, r: ImageRequest) -> Image.Image:
+        image = super()._render(r)
+        image.info["studio_layout"] = {**image.info["studio_layout"], "options": dict(self.spec.options)}
+        return image

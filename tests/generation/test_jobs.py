@@ -5,6 +5,7 @@ content-addressed artifact folder."""
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -136,3 +137,57 @@ def test_artifacts_are_content_addressed_and_verified(tmp_path):
     assert not artifacts.verify(first.path)
     with pytest.raises(artifacts.ArtifactError, match="does not match"):
         artifacts.read(tmp_path, first.sha256, "png")
+
+
+def test_finish_many_records_a_batch_once_with_the_same_semantics_as_finish(store, tmp_path):
+    scope = store.ensure_project("acme", "p")
+    ids = [jobs.submit(scope, "image", ImageRequest(f"x{i}"), SPEC) for i in range(4)]
+    jobs.mark_running(scope, ids)
+    assert jobs.finish(scope, ids[0], jobs.JobResult("a" * 64, "/a", "image/png", gpu_seconds=1.0)) is True
+    assert jobs.cancel(scope, ids[1]) == "running"  # cancel requested while it runs
+    results = [(j, jobs.JobResult(f"{i}" * 64, f"/{i}", "image/png", {"i": i}, 0.25, "node", "w", ("0",), "cpu", 0.25))
+               for i, j in enumerate(ids)]
+    results.append((ids[2], jobs.JobResult(node_id="dup", gpu_seconds=5.0)))  # the same job twice in one batch
+    assert jobs.finish_many(scope, results) == [False, True, True, True, False]
+    frame = jobs.list_jobs(scope, ids)
+    by_id = {r["job_id"]: r for r in frame.iter_rows(named=True)}
+    assert by_id[ids[0]]["artifact_sha256"] == "a" * 64  # the first finish stands
+    assert by_id[ids[1]]["status"] == "cancelled" and by_id[ids[1]]["artifact_sha256"] is None
+    assert by_id[ids[1]]["metadata"] is None
+    for i in (2, 3):
+        job = by_id[ids[i]]
+        assert (job["status"], job["artifact_sha256"], job["node_id"], job["gpu_ids"]) == ("done", f"{i}" * 64,
+                                                                                          "node", "0")
+        assert json.loads(job["metadata"]) == {"i": i} and job["finished_at"] is not None
+    assert _usage_rows(scope) == 4  # each job billed once, the cancelled one included
+    assert metering.usage_by_model(scope)["gpu_seconds"].to_list() == [1.75]
+    assert jobs.finish_many(scope, results) == [False] * 5  # a whole replay changes nothing
+    assert _usage_rows(scope) == 4 and jobs.finish_many(scope, []) == []
+
+
+def test_finish_many_with_an_unknown_job_records_nothing(store):
+    scope = store.ensure_project("acme", "p")
+    job_id = jobs.submit(scope, "image", ImageRequest("x"), SPEC)
+    jobs.mark_running(scope, [job_id])
+    with pytest.raises(KeyError, match="job-missing"):
+        jobs.finish_many(scope, [(job_id, jobs.JobResult(gpu_seconds=1.0)), ("job-missing", jobs.JobResult())])
+    assert jobs.get(scope, job_id)["status"] == "running" and _usage_rows(scope) == 0
+
+
+def test_mark_running_returns_only_the_jobs_that_started(store):
+    scope = store.ensure_project("acme", "p")
+    ids = [jobs.submit(scope, "image", ImageRequest(f"x{i}"), SPEC) for i in range(3)]
+    jobs.cancel(scope, ids[1])
+    assert jobs.mark_running(scope, ids) == [ids[0], ids[2]]
+    assert jobs.mark_running(scope, ids) == [] and jobs.mark_running(scope, []) == []
+
+
+def test_record_usages_counts_each_key_once(store):
+    scope = store.ensure_project("acme", "p")
+    u = [metering.Usage(f"k{i % 3}", f"j{i}", "m", "cpu", 1.0) for i in range(4)]  # k0 twice in one call
+    assert metering.record_usages(scope, [u[1], u[1]]) == [True, False]  # the same record twice
+    assert metering.record_usages(scope, u) == [True, False, True, False]
+    assert metering.record_usages(scope, u[:2] + [metering.Usage("k9", "j9", "m", "cpu", 2.0)]) == [False, False, True]
+    assert metering.usage_by_model(scope)["records"].to_list() == [4]
+    with pytest.raises(ValueError, match="gpu_seconds"):
+        metering.record_usages(scope, [metering.Usage("k10", "j", "m", "cpu", -1.0)])

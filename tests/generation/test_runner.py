@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ from studio_kit.generation.base import BackendSpec, ImageRequest  # noqa: E402
 from studio_kit.generation.runner import Runner  # noqa: E402
 from studio_kit.settings import Settings  # noqa: E402
 from studio_kit.store import Store  # noqa: E402
-from tests.generation.runner_backends import GradientBackend  # noqa: E402
+from tests.generation.runner_backends import GradientBackend, OptionsEchoBackend  # noqa: E402
 
 ray = pytest.importorskip("ray")
 REPO = Path(__file__).resolve().parents[2]
@@ -151,3 +152,20 @@ def test_procedural_backend_through_the_runner(studio):
         assert artifacts.verify(row["artifact_path"])
     assert _usage(scope) == 3
 
+
+
+def test_image_workers_get_the_assets_folder_but_jobs_keep_their_pool_key(studio):
+    runner, scope, settings = studio
+    runner.backend_factory = OptionsEchoBackend
+    plain = BackendSpec("image", "gradient", "test/echo", device="cpu", batch_size=2)
+    named = BackendSpec("image", "gradient", "test/echo", device="cpu", batch_size=2,
+                        options={"assets_dir": "/refs/elsewhere"})
+    ids = [runner.submit("image", ImageRequest(f"echo {i}", width=16, height=16), spec=plain) for i in range(3)]
+    ids.append(runner.submit("image", ImageRequest("echo named", width=16, height=16), spec=named))
+    frame = runner.run(ids)
+    assert frame["status"].to_list() == ["done"] * 4, frame["error"].to_list()
+    seen = [json.loads(m)["studio_layout"]["options"] for m in frame["metadata"]]
+    assert seen[:3] == [{"assets_dir": str(settings.assets)}] * 3  # injected for the IP-Adapter's references
+    assert seen[3] == {"assets_dir": "/refs/elsewhere"}  # the profile's own folder wins
+    assert frame["backend_key"].to_list() == [plain.key()] * 3 + [named.key()]
+    assert sorted(runner._pools) == sorted({plain.key(), named.key()})  # one pool per original key
