@@ -447,7 +447,12 @@ class Studio:
     def character_sheet(self, character_id: str, out_dir: str | Path | None = None) -> characters.SheetResult:
         cid = self.character(character_id).character_id
         return characters.make_sheet(self.scope, self._image_jobs(), self.image_embedder(), cid,
-                                     Path(out_dir or self.settings.out_dir) / "characters")
+                                     Path(out_dir or self.settings.out_dir) / "characters", self.settings.assets)
+
+    def character_sheets(self, character_id: str | None = None) -> pl.DataFrame:
+        """Stored sheets (content-addressed PNGs) per character version."""
+        cid = self.character(character_id).character_id if character_id else None
+        return character_store.sheets_frame(self.scope, cid)
 
     def character_images(self, character_id: str | None = None, kind: str | None = None) -> pl.DataFrame:
         cid = self.character(character_id).character_id if character_id else None

@@ -173,8 +173,8 @@ class SheetResult:
     drift: list[str]
 
 
-def make_sheet(scope: ProjectScope, jobs: ImageJobs, embedder: Any, character_id: str, out_dir: Path
-               ) -> SheetResult:
+def make_sheet(scope: ProjectScope, jobs: ImageJobs, embedder: Any, character_id: str, out_dir: Path,
+               assets_dir: Path | None = None) -> SheetResult:
     """The turnaround and expression sheet of the locked version, every tile scored."""
     character, locked = require_lock(scope, character_id)
     lock = locked.lock
@@ -196,6 +196,16 @@ def make_sheet(scope: ProjectScope, jobs: ImageJobs, embedder: Any, character_id
     tmp = png.with_suffix(".png.part")
     sheet.save(tmp, format="PNG")
     tmp.replace(png)
+    if assets_dir is not None:  # the composed sheet is an asset of the character version, like its tiles
+        import io
+
+        from ..generation import artifacts
+
+        buf = io.BytesIO()
+        sheet.save(buf, format="PNG")
+        art = artifacts.put(assets_dir, buf.getvalue(), "png", "image/png")
+        cstore.record_sheet(scope, character_id, locked.version, art.sha256, str(art.path), sheet.size,
+                            [r.artifact for r in rendered])
     scores = {r["label"]: r["score"] for r in rows}
     return SheetResult(character_id, locked.version, png, sheet, scores, [r["label"] for r in rows if r["drift"]])
 

@@ -48,6 +48,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
         scoped=("character", "character_version", "character_image"),
     ),
+    Migration(
+        "characters",
+        2,
+        "composed character sheets as versioned artifacts",
+        """
+        CREATE TABLE character_sheet (
+            tenant_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL,
+            character_id VARCHAR NOT NULL, version INTEGER NOT NULL,
+            artifact VARCHAR NOT NULL, path VARCHAR NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+            tiles JSON NOT NULL, created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (tenant_id, project_id, character_id, version, artifact)
+        );
+        """,
+        scoped=("character_sheet",),
+    ),
 )
 
 
@@ -193,3 +208,25 @@ def images_frame(scope: ProjectScope, character_id: str | None = None, kind: str
                        WHERE lock IS NOT NULL GROUP BY character_id) lv USING (character_id)
             {"WHERE " + " AND ".join(where) if where else ""}
             ORDER BY i.created_at, i.image_id, i.character_id""", params)
+
+
+def record_sheet(scope: ProjectScope, character_id: str, version: int, artifact: str, path: str,
+                 size: tuple[int, int], tiles: list[str]) -> bool:
+    """Store a composed sheet (content-addressed PNG) under its character version; the same sheet
+    twice is stored once."""
+    with scope.transaction():
+        if scope.one("SELECT 1 FROM {character_sheet} WHERE character_id = $c AND version = $v AND artifact = $a",
+                     {"c": character_id, "v": version, "a": artifact}):
+            return False
+        scope.insert("character_sheet", [{"character_id": character_id, "version": version, "artifact": artifact,
+                                          "path": path, "width": size[0], "height": size[1],
+                                          "tiles": json.dumps(tiles), "created_at": _now()}])
+    return True
+
+
+def sheets_frame(scope: ProjectScope, character_id: str | None = None) -> pl.DataFrame:
+    """Composed sheets per character version, newest first."""
+    where = "WHERE character_id = $c" if character_id else ""
+    return scope.sql(f"SELECT character_id, version, artifact, path, width, height, tiles, created_at "
+                     f"FROM {{character_sheet}} {where} ORDER BY character_id, version DESC, created_at DESC",
+                     {"c": character_id} if character_id else {})

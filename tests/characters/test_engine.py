@@ -72,6 +72,10 @@ def test_sheet_is_scored_and_replays_record_nothing_twice(studio, tmp_path):
     again = studio.character_sheet("mara", tmp_path)
     assert again.scores == first.scores
     assert studio.character_images().height == n_images and studio.jobs().height == n_jobs
+    stored = studio.character_sheets("mara")
+    assert stored.height == 1 and stored["version"][0] == 1  # the composed sheet is an asset of version 1, once
+    assert Image.open(stored["path"][0]).size == first.image.size
+    assert len(json.loads(stored["tiles"][0])) == 10
     pdf = sheet_pdf([("mara", first.image)], tmp_path / "sheets.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"
 
