@@ -157,6 +157,7 @@ def test_procedural_backend_through_the_runner(studio):
 def test_image_workers_get_the_assets_folder_but_jobs_keep_their_pool_key(studio):
     runner, scope, settings = studio
     runner.backend_factory = OptionsEchoBackend
+    runner.max_workers = 1  # two pools on a 2-CPU Ray: one worker each (actors keep their CPU while alive)
     plain = BackendSpec("image", "gradient", "test/echo", device="cpu", batch_size=2)
     named = BackendSpec("image", "gradient", "test/echo", device="cpu", batch_size=2,
                         options={"assets_dir": "/refs/elsewhere"})
