@@ -1,0 +1,1 @@
+"""Production management: people and roles, permissions, assets and versions, tasks, reviews, audit log."""

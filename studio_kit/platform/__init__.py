@@ -1,0 +1,1 @@
+"""Platform: tenants, API keys, usage metering, price plans, invoices and quotas."""
