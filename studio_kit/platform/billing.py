@@ -233,6 +233,10 @@ def _q(x: float) -> float:
     return round(float(x), 6)
 
 
+def _fmt(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
 def price_line(meter: str, quantity: float, price: MeterPrice) -> InvoiceLine:
     """Included allowance first (free), then graduated tiers over the billable rest; cents rounded half-up."""
     quantity = _q(quantity)
@@ -244,7 +248,7 @@ def price_line(meter: str, quantity: float, price: MeterPrice) -> InvoiceLine:
         cap = None if tier.up_to == float("inf") else Decimal(str(tier.up_to)) - floor
         units = left if cap is None else min(left, cap)
         amount = units * tier.unit_price
-        parts.append({"up_to": "inf" if cap is None else str(tier.up_to), "units": str(units),
+        parts.append({"up_to": "inf" if cap is None else _fmt(Decimal(str(tier.up_to))), "units": _fmt(units),
                       "unit_price": str(tier.unit_price), "amount": str(amount)})
         total += amount
         left -= units
