@@ -5,9 +5,12 @@ operations of every engine. The CLI, notebooks, dashboards and (later) the API a
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -15,6 +18,10 @@ from .characters import service as characters
 from .characters import store as character_store
 from .generation import jobs as generation_jobs
 from .generation import metering
+from .management import access
+from .management.access import AccessDenied, Principal
+from .platform import billing, keys
+from .platform.ops import PlatformOps
 from .preproduction import breakdown_store, budget_store, schedule_store
 from .preproduction.breakdown import Breakdown, Edit
 from .preproduction.budget import BudgetInputs, BudgetResult
@@ -34,31 +41,60 @@ from .writing import scripts
 ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.MIGRATIONS,
                                           *schedule_store.MIGRATIONS, *budget_store.MIGRATIONS,
                                           *metering.MIGRATIONS, *generation_jobs.MIGRATIONS,
-                                          *character_store.MIGRATIONS)
+                                          *character_store.MIGRATIONS, *access.MIGRATIONS, *keys.MIGRATIONS,
+                                          *billing.MIGRATIONS)
 
 
-class Studio:
-    def __init__(self, store: Store, tenant: str, project: str, settings: Settings | None = None) -> None:
+def requires(action: str) -> Callable:
+    """Mark a Studio operation with the action it needs; the check runs before the operation does
+    anything (management.access.authorize: tenant, then membership, then the role in this project)."""
+    if action not in access.ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def checked(self: Studio, *args: Any, **kwargs: Any) -> Any:
+            self._check(action, fn.__name__)
+            return fn(self, *args, **kwargs)
+
+        checked.action = action  # type: ignore[attr-defined]
+        return checked
+
+    return wrap
+
+
+class Studio(PlatformOps):
+    """The one service layer: every operation of every engine, each checked against ``user``'s
+    permissions in this tenant and project before it runs. ``user`` defaults to the tenant's local
+    admin (a notebook or `studio` command on one's own machine); the API passes the key's person."""
+
+    def __init__(self, store: Store, tenant: str, project: str, settings: Settings | None = None,
+                 user: Principal | None = None) -> None:
         self.store = store
         self.settings = settings or Settings()
         self.tenant = tenant
         self.project = project
-        self.scope: ProjectScope = (
-            store.scope(tenant, project) if store.read_only else store.ensure_project(tenant, project)
-        )
+        self.user = user or access.local_admin(tenant)
+        # Only an admin's Studio creates a missing project; anyone else gets the scope's clear error.
+        creates = not store.read_only and self.user.is_admin and self.user.tenant_id == tenant
+        self.scope: ProjectScope = store.ensure_project(tenant, project) if creates else store.scope(tenant, project)
         self._runner = None
         self._embedder = None
 
+    def _check(self, action: str, target: str = "") -> None:
+        """Raise AccessDenied unless ``self.user`` may do ``action`` here (refusals are audited)."""
+        access.authorize(self.store, self.user, action, self.tenant, self.project, target)
+
     @classmethod
     def open(cls, settings: Settings | None = None, *, project: str | None = None, tenant: str | None = None,
-             read_only: bool = False, store_path: str | Path | None = None) -> Studio:
+             read_only: bool = False, store_path: str | Path | None = None, user: Principal | None = None) -> Studio:
         s = settings or Settings.from_env()
         path = store_path if store_path is not None else s.store
         if store_path is not None:  # artifacts then live beside this store, not the settings' default one
             s = replace(s, store_path=Path(store_path))
         store = Store.open(path, read_only=read_only, migrations=ALL_MIGRATIONS)
         try:
-            return cls(store, tenant or s.tenant, project or s.project, s)
+            return cls(store, tenant or s.tenant, project or s.project, s, user=user)
         except BaseException:
             store.close()
             raise
@@ -90,6 +126,7 @@ class Studio:
         sp = load_script(path, encoding=encoding, max_bytes=self.settings.max_script_mb * 1024 * 1024)
         return analyze(sp, layout_for(paper or self.settings.paper))
 
+    @requires("script.write")
     def ingest_script(self, path: str | Path, *, script_id: str | None = None, encoding: str = "utf-8",
                       paper: str | None = None) -> scripts.IngestReport:
         """Parse, paginate and store a script as a new version (or nothing, if unchanged)."""
@@ -103,12 +140,15 @@ class Studio:
             raise ScreenplayError(f"cannot store the source text: {exc}", str(p)) from None
         return scripts.ingest(self.scope, analysis, text, source_name=p.name, source_format=fmt, script_id=script_id)
 
+    @requires("project.read")
     def scripts(self) -> pl.DataFrame:
         return self.scope.sql("SELECT script_id, title, created_at FROM {script} ORDER BY script_id")
 
+    @requires("project.read")
     def versions(self, script_id: str | None = None) -> pl.DataFrame:
         return scripts.versions_frame(self.scope, script_id)
 
+    @requires("project.read")
     def scenes(self, script_id: str, version: int | None = None) -> pl.DataFrame:
         return scripts.scenes_frame(self.scope, script_id, version)
 
@@ -116,14 +156,17 @@ class Studio:
         """The tenant's projects (never another tenant's)."""
         return self.store.projects(self.tenant)
 
+    @requires("project.read")
     def script_id(self, script_id: str | None = None) -> str:
         """The named script, or the project's only one."""
         return script_id or scripts.default_script_id(self.scope)
 
+    @requires("project.read")
     def stored_script(self, script_id: str | None = None, version: int | None = None) -> scripts.StoredScript:
         return scripts.load_analysis(self.scope, self.script_id(script_id), version)
 
     # -- pre-production: breakdown ------------------------------------------------------------
+    @requires("script.write")
     def tag_breakdown(self, script_id: str | None = None, version: int | None = None, *,
                       embeddings: bool = False, llm_endpoint: str | None = None, llm_model: str | None = None,
                       llm_timeout: float = 120.0) -> Breakdown:
@@ -152,6 +195,7 @@ class Studio:
         bd.notes = [*bd.notes, *tagged.notes, *(llm.problems if llm else [])]
         return bd
 
+    @requires("project.read")
     def breakdown(self, script_id: str | None = None, version: int | None = None) -> Breakdown:
         """The stored breakdown of a version (tagging it first if it never was), edits applied."""
         sid = self.script_id(script_id)
@@ -163,10 +207,12 @@ class Studio:
             return self.tag_breakdown(sid, v)
         return breakdown_store.effective_breakdown(self.scope, sid, v)
 
+    @requires("project.read")
     def category_colours(self) -> CategoryColours:
         """The project's breakdown colours: the traditional defaults with the project's overrides."""
         return CategoryColours(self.store.project_settings(self.tenant, self.project).get("category_colours", {}))
 
+    @requires("script.write")
     def set_category_colours(self, colours: dict[int, str]) -> CategoryColours:
         """Override category colours for this project's sheets and boards (checked before storing)."""
         merged = {**self.category_colours().overrides, **{int(k): v for k, v in colours.items()}}
@@ -175,11 +221,13 @@ class Studio:
                                            {"category_colours": {str(k): v for k, v in checked.overrides.items()}})
         return checked
 
+    @requires("script.write")
     def edit_breakdown(self, edit: Edit, script_id: str | None = None) -> int:
         """Record a person's correction (add, remove, merge, recategorise); it survives new drafts."""
         return breakdown_store.add_edit(self.scope, self.script_id(script_id), edit)
 
     # -- pre-production: schedule and Day Out of Days ------------------------------------------------
+    @requires("schedule.write")
     def plan_schedule(self, script_id: str | None = None, version: int | None = None, *,
                       start: date | None = None, capacity_eighths: int | None = 40,
                       capacity_hours: float | None = None, weights: Weights | None = None,
@@ -236,24 +284,30 @@ class Studio:
         v = schedule_store.save_schedule(self.scope, sid, stored.version, request, sched, cal, label)
         return schedule_store.load_schedule(self.scope, sid, v)
 
+    @requires("project.read")
     def schedule(self, script_id: str | None = None, version: int | None = None) -> StoredSchedule:
         return schedule_store.load_schedule(self.scope, self.script_id(script_id), version)
 
+    @requires("project.read")
     def schedules(self, script_id: str | None = None) -> pl.DataFrame:
         return schedule_store.schedules_frame(self.scope, self.script_id(script_id))
 
+    @requires("project.read")
     def stripboard(self, script_id: str | None = None, version: int | None = None) -> pl.DataFrame:
         return schedule_store.strips_frame(self.scope, self.script_id(script_id), version)
 
+    @requires("project.read")
     def cast(self, script_id: str | None = None) -> pl.DataFrame:
         return schedule_store.cast_frame(self.scope, self.script_id(script_id))
 
+    @requires("project.read")
     def compare_schedules(self, a: int, b: int, script_id: str | None = None) -> dict:
         from .preproduction.schedule import compare
 
         sid = self.script_id(script_id)
         return compare(self.schedule(sid, a).schedule, self.schedule(sid, b).schedule)
 
+    @requires("project.read")
     def dood(self, script_id: str | None = None, version: int | None = None, *,
              categories: tuple[int, ...] = ()) -> DayOutOfDays:
         """Day Out of Days of a stored schedule: cast, plus elements of the breakdown ``categories``
@@ -269,11 +323,13 @@ class Studio:
                     elements.setdefault((category_name(t.category_id), t.name), set()).add(t.scene_uid)
         return schedule_store.dood_for(stored, cast, elements)
 
+    @requires("project.read")
     def default_weights(self) -> Weights:
         """The schedule's cost weights from ``data/rates/schedule_weights.csv`` (dated, editable)."""
         return schedule_store.read_schedule_weights(self.settings.data_file("rates/schedule_weights.csv"))
 
     # -- pre-production: budget and call sheets ------------------------------------------------------
+    @requires("budget.read")
     def budget_inputs(self, script_id: str | None = None, version: int | None = None, *, prep_weeks: float = 4,
                       wrap_weeks: float = 2) -> BudgetInputs:
         """What the plan says the budget must pay for: shoot days, each cast member's DOOD paid days at
@@ -287,6 +343,7 @@ class Studio:
         return bud.inputs_from_plan(stored.schedule.days, dood, rates, prep_weeks=prep_weeks, wrap_weeks=wrap_weeks,
                                     background=self._background_by_day(stored), gpu_usage=gpu)
 
+    @requires("budget.read")
     def budget(self, script_id: str | None = None, version: int | None = None, *, prep_weeks: float = 4,
                wrap_weeks: float = 2, on: date | None = None, contingency_pct: float = 10.0,
                overhead_pct: float = 0.0, bond_pct: float = 0.0) -> BudgetResult:
@@ -304,6 +361,7 @@ class Studio:
             fringe_overrides=own.get("fringes"), extra_globals=own.get("globals"),
             contingency_pct=contingency_pct, overhead_pct=overhead_pct, bond_pct=bond_pct))
 
+    @requires("budget.write")
     def set_budget_overrides(self, *, fringes: dict[str, float] | None = None,
                              globals: dict[str, str | float] | None = None) -> dict:
         """The project's own fringe rates (percent, by code) and globals or rate-card codes (e.g. a
@@ -326,6 +384,7 @@ class Studio:
         self.store.update_project_settings(self.tenant, self.project, {"budget": own})
         return own
 
+    @requires("budget.write")
     def save_budget(self, script_id: str | None = None, version: int | None = None, *, label: str = "",
                     **options: float) -> budget_store.StoredBudget:
         """Compute the budget of a schedule version and store it as the next budget version."""
@@ -336,16 +395,20 @@ class Studio:
         v = budget_store.save_budget(self.scope, stored.script_id, stored.version, result, inputs, label)
         return budget_store.load_budget(self.scope, stored.script_id, v)
 
+    @requires("budget.read")
     def budgets(self, script_id: str | None = None) -> pl.DataFrame:
         return budget_store.budgets_frame(self.scope, self.script_id(script_id))
 
+    @requires("budget.read")
     def stored_budget(self, version: int | None = None, script_id: str | None = None) -> budget_store.StoredBudget:
         return budget_store.load_budget(self.scope, self.script_id(script_id), version)
 
+    @requires("budget.read")
     def compare_budgets(self, a: int, b: int, script_id: str | None = None) -> tuple[pl.DataFrame, list[str]]:
         """Budget versions ``a`` and ``b`` per account, and the plan changes that caused the difference."""
         return budget_store.compare(self.stored_budget(a, script_id), self.stored_budget(b, script_id))
 
+    @requires("project.read")
     def call_sheets(self, records: str | Path, script_id: str | None = None, version: int | None = None) -> list:
         """One call sheet per shoot day of a stored schedule, with the production's records (contacts,
         locations with coordinates and hospitals, crew departments)."""
@@ -371,6 +434,7 @@ class Studio:
         row = self.scope.one("SELECT title FROM {script} WHERE script_id = $s", {"s": script_id})
         return row[0] if row else script_id
 
+    @requires("project.read")
     def changes(self, script_id: str, version: int | None = None) -> dict:
         import json
 
@@ -386,6 +450,7 @@ class Studio:
 
         return load_profile(self.settings.model_profile)
 
+    @requires("generation.submit")
     def runner(self, *, progress: bool = True):
         """The generation runner (Ray on loopback, or settings.ray_address); only the owner process
         (the Studio that opened the store for writing) runs jobs, because only it may record them."""
@@ -398,6 +463,7 @@ class Studio:
             self._runner = Runner(self.scope, self.settings, self.model_profile(), progress=progress)
         return self._runner
 
+    @requires("generation.read")
     def jobs(self, status: str | None = None) -> pl.DataFrame:
         return generation_jobs.list_jobs(self.scope, status=status)
 
@@ -413,22 +479,28 @@ class Studio:
         return characters.RunnerImageJobs(self.runner())
 
     # -- characters -----------------------------------------------------------------------------
+    @requires("character.write")
     def create_characters(self, script_id: str | None = None, version: int | None = None) -> list[str]:
         """The script's cast as characters with a draft bible each; returns the ids added."""
         return characters.create_characters(self.scope, self.stored_script(script_id, version))
 
+    @requires("character.read")
     def characters(self) -> pl.DataFrame:
         return character_store.characters_frame(self.scope)
 
+    @requires("character.read")
     def character(self, name_or_id: str):
         return characters.character_for(self.scope, name_or_id)
 
+    @requires("character.read")
     def character_version(self, character_id: str, version: int | None = None):
         return character_store.get_version(self.scope, self.character(character_id).character_id, version)
 
+    @requires("character.read")
     def character_versions(self, character_id: str) -> pl.DataFrame:
         return character_store.versions_frame(self.scope, self.character(character_id).character_id)
 
+    @requires("character.write")
     def edit_character(self, character_id: str, note: str = "edited", **changes):
         """Change bible fields; a locked character gets a new draft version (its images are kept,
         and read back as stale once the new version is locked)."""
@@ -438,29 +510,37 @@ class Studio:
         current = character_store.get_version(self.scope, cid)
         return character_store.save_bible(self.scope, cid, edit_bible(current.bible, **changes), note)
 
+    @requires("character.write")
     def lock_character(self, character_id: str, *, seed: int | None = None, seed_policy: str = "fixed",
                        threshold: float | None = None):
         cid = self.character(character_id).character_id
         return characters.lock_character(self.scope, self._image_jobs(), self.image_embedder(), cid, seed=seed,
                                          seed_policy=seed_policy, threshold=threshold)
 
+    @requires("character.write")
     def character_sheet(self, character_id: str, out_dir: str | Path | None = None) -> characters.SheetResult:
         cid = self.character(character_id).character_id
         return characters.make_sheet(self.scope, self._image_jobs(), self.image_embedder(), cid,
                                      Path(out_dir or self.settings.out_dir) / "characters", self.settings.assets)
 
+    @requires("character.read")
     def character_sheets(self, character_id: str | None = None) -> pl.DataFrame:
         """Stored sheets (content-addressed PNGs) per character version."""
         cid = self.character(character_id).character_id if character_id else None
         return character_store.sheets_frame(self.scope, cid)
 
+    @requires("character.read")
     def character_images(self, character_id: str | None = None, kind: str | None = None) -> pl.DataFrame:
         cid = self.character(character_id).character_id if character_id else None
         return character_store.images_frame(self.scope, cid, kind)
 
+    @requires("generation.submit")
     def render_character_shot(self, request, character_ids, *, key: str, scene: str = "", label: str = "shot",
                               story_day: int | None = None, shot_index: int = 0):
         """One frame with locked characters, scored per character (consistency) and recorded."""
         ids = [self.character(c).character_id for c in character_ids]
         return characters.render_shot(self.scope, self._image_jobs(), self.image_embedder(), request, ids, key=key,
                                       scene=scene, label=label, story_day=story_day, shot_index=shot_index)
+
+
+__all__ = ["ALL_MIGRATIONS", "AccessDenied", "Studio", "requires"]

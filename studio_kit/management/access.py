@@ -103,7 +103,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             tenant_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL,
             actor VARCHAR NOT NULL, action VARCHAR NOT NULL, target VARCHAR NOT NULL,
             outcome VARCHAR NOT NULL CHECK (outcome IN ('ok', 'refused')),
-            detail JSON, at TIMESTAMP NOT NULL
+            detail JSON, occurred_at TIMESTAMP NOT NULL
         );
         """,
         scoped=("membership", "audit_event"),
@@ -253,5 +253,5 @@ def audit_log(store: Store, tenant_id: str, project_id: str | None = None, *, li
     params: dict[str, Any] = {"t": tenant_id, "n": limit}
     if project_id is not None:
         params["p"] = project_id
-    return store.con.sql(f"SELECT event_id, project_id, actor, action, target, outcome, detail, at FROM audit_event "
-                         f"WHERE {where} ORDER BY at DESC LIMIT $n", params=params).pl()
+    return store.con.sql(f"SELECT event_id, project_id, actor, action, target, outcome, detail, occurred_at FROM audit_event "
+                         f"WHERE {where} ORDER BY occurred_at DESC LIMIT $n", params=params).pl()
