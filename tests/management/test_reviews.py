@@ -159,3 +159,28 @@ def test_non_members_and_other_tenants_refused(world, take):
     with pytest.raises(AccessDenied, match="not a project of your tenant"):
         reviews.sign_off(world.scope, world.who["spy"], take, 1, "supervisor", "approved")
     assert world.studio("boss").approval_state(take, 1).final == "pending"
+
+
+def test_every_management_operation_checks_first():
+    """Static guard: each public ManagementOps method's first statement is ``self._check(...)``
+    with an action the permission matrix knows (or the client/staff review switch)."""
+    import ast
+    import inspect
+    import textwrap
+
+    from studio_kit.management.access import ACTIONS
+    from studio_kit.management.ops import ManagementOps
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(ManagementOps)))
+    methods = [n for n in tree.body[0].body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+    assert len(methods) >= 25
+    for fn in methods:
+        body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        call = body[0].value if isinstance(body[0], ast.Expr) else None
+        assert isinstance(call, ast.Call) and ast.unparse(call.func) == "self._check", fn.name
+        action = call.args[0]
+        if isinstance(action, ast.Constant):
+            assert action.value in ACTIONS, fn.name
+        else:
+            assert ast.unparse(action).startswith("self._review_action("), fn.name
+            assert action.args[0].value in ACTIONS, fn.name
