@@ -20,6 +20,8 @@ from .generation import jobs as generation_jobs
 from .generation import metering
 from .management import access
 from .management.access import AccessDenied, Principal
+from .management import ops as management_ops
+from .management.ops import ManagementOps
 from .platform import billing, keys
 from .platform.ops import PlatformOps
 from .preproduction import breakdown_store, budget_store, schedule_store
@@ -42,7 +44,7 @@ ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.M
                                           *schedule_store.MIGRATIONS, *budget_store.MIGRATIONS,
                                           *metering.MIGRATIONS, *generation_jobs.MIGRATIONS,
                                           *character_store.MIGRATIONS, *access.MIGRATIONS, *keys.MIGRATIONS,
-                                          *billing.MIGRATIONS)
+                                          *billing.MIGRATIONS, *management_ops.MIGRATIONS)
 
 
 def requires(action: str) -> Callable:
@@ -63,7 +65,7 @@ def requires(action: str) -> Callable:
     return wrap
 
 
-class Studio(PlatformOps):
+class Studio(ManagementOps, PlatformOps):
     """The one service layer: every operation of every engine, each checked against ``user``'s
     permissions in this tenant and project before it runs. ``user`` defaults to the tenant's local
     admin (a notebook or `studio` command on one's own machine); the API passes the key's person."""

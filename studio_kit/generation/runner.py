@@ -223,10 +223,35 @@ class Runner:
             self._pools[key] = _Pool(spec, self._capacity(spec))
         return self._pools[key]
 
+    def _need(self, spec: BackendSpec) -> dict[str, float]:
+        need = {"GPU": spec.num_gpus} if spec.num_gpus > 0 else {"CPU": 1.0}
+        return need | self.resources
+
+    def _make_room(self, pool: _Pool) -> bool:
+        """Whether one more worker for ``pool`` fits beside every worker this runner holds; when it
+        does not, idle workers of other pools are let go first (their models unload). Without this a
+        second model's worker could wait forever for resources held by an idle first one."""
+        total = self.ray.cluster_resources()
+        need = self._need(pool.spec)
+
+        def free() -> dict[str, float]:
+            held: dict[str, float] = {}
+            for p in self._pools.values():
+                for k, v in self._need(p.spec).items():
+                    held[k] = held.get(k, 0.0) + v * len(p.actors)
+            return {k: total.get(k, 0.0) - held.get(k, 0.0) for k in need}
+
+        while any(free()[k] + 1e-9 < v for k, v in need.items()):
+            other = next((p for p in self._pools.values() if p is not pool and p.idle), None)
+            if other is None:
+                return False
+            self._drop_actor(other, other.idle.pop())
+        return True
+
     def _idle_actor(self, pool: _Pool) -> Any | None:
         if pool.idle:
             return pool.idle.pop()
-        if len(pool.actors) < pool.capacity:
+        if len(pool.actors) < pool.capacity and self._make_room(pool):
             gpu = pool.spec.num_gpus > 0
             cls = self.ray.remote(ModelWorker).options(
                 num_gpus=pool.spec.num_gpus if gpu else 0, num_cpus=0 if gpu else 1, max_restarts=self.max_restarts,

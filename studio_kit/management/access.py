@@ -58,7 +58,8 @@ _STAFF_READ = {"project.read", "character.read", "generation.read", "asset.read"
 #: Vendors and clients get narrower *objects* as well (own tasks; client-visible reviews): the engines
 #: filter by :meth:`Principal.sees_only_own_tasks` / :meth:`Principal.client_view`.
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.ARTIST: frozenset(_STAFF_READ | {"character.write", "generation.submit", "asset.write", "task.status"}),
+    Role.ARTIST: frozenset(_STAFF_READ | {"character.write", "generation.submit", "asset.write", "task.status",
+                                          "task.assign"}),  # assign: only themselves (management.tasks)
     Role.SUPERVISOR: frozenset(_STAFF_READ | {"character.write", "generation.submit", "asset.write", "task.write",
                                               "task.assign", "task.status", "review.approve", "script.write"}),
     Role.PRODUCTION_MANAGER: frozenset(set(ACTIONS) - {"invoice.issue", "key.manage"}),

@@ -170,3 +170,19 @@ def test_image_workers_get_the_assets_folder_but_jobs_keep_their_pool_key(studio
     assert seen[3] == {"assets_dir": "/refs/elsewhere"}  # the profile's own folder wins
     assert frame["backend_key"].to_list() == [plain.key()] * 3 + [named.key()]
     assert sorted(runner._pools) == sorted({plain.key(), named.key()})  # one pool per original key
+
+
+@pytest.mark.timeout(180)
+def test_a_second_model_gets_workers_when_the_first_holds_every_cpu(studio):
+    """No max_workers: the first pool takes both CPUs of this Ray; the second model's jobs still run
+    because idle workers of the first pool are let go to make room (it used to wait forever)."""
+    runner, scope, _ = studio
+    runner.max_workers = None
+    other = BackendSpec("image", "gradient", "test/gradient-v2", device="cpu", batch_size=2, options={"tint": 1})
+    first = [runner.submit("image", ImageRequest(f"a {i}", width=32, height=32, seed=i), spec=SPEC) for i in range(8)]
+    assert set(runner.run(first)["status"]) == {"done"}
+    assert len(runner._pools[SPEC.key()].actors) == 2  # both CPUs held by the first model's workers
+    second = [runner.submit("image", ImageRequest(f"b {i}", width=32, height=32, seed=i), spec=other) for i in range(4)]
+    frame = runner.run(second)
+    assert set(frame["status"]) == {"done"}
+    assert _usage(scope) == 12

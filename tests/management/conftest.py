@@ -29,8 +29,8 @@ PEOPLE = {
 }
 
 
-class S(ManagementOps, Studio):
-    """The Studio as the lead composes it: the mixin in front of the service layer."""
+S = Studio  # the Studio carries ManagementOps (the mixin in front of the service layer)
+assert issubclass(S, ManagementOps)
 
 
 def _migrations() -> list:

@@ -127,9 +127,14 @@ def test_assignment_rules(world, anim, actor, task_id, person, ok):
 
 
 def test_studio_assign_goes_through_the_permission_matrix(world, anim):
-    """access.PERMISSIONS gives artists no task.assign, so the Studio refuses even self-assignment."""
+    """The matrix lets artists assign (themselves only: the task rules), clients never."""
+    assert "art" in world.studio("art").assign_task("anim-12a", "art").assignees
+    with pytest.raises(AccessDenied, match="department"):
+        world.studio("art").assign_task("voice-4", "art")  # a sound task: not the artist's department
+    with pytest.raises(AccessDenied):
+        world.studio("art").assign_task("anim-12a", "art2")
     with pytest.raises(AccessDenied, match="may not task.assign"):
-        world.studio("art").assign_task("voice-4", "art")
+        world.studio("cli").assign_task("anim-12a", "cli")
     assert world.studio("sup").assign_task("anim-12a", "art2").assignees == ("art", "art2")
 
 

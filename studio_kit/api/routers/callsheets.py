@@ -1,0 +1,31 @@
+"""Call sheets as JSON; the production records come in the request body (never a server path)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from ..app import CtxDep
+from ._common import Request, plain
+
+router = APIRouter(prefix="/v1/projects/{project}/callsheets", tags=["callsheets"])
+
+
+class CallSheetsIn(Request):
+    records: dict[str, Any] = Field(..., description="production records (contacts, locations, hospitals, crew)")
+    script_id: str | None = None
+    schedule_version: int | None = Field(None, ge=1)
+
+
+@router.post("", response_model=list[dict[str, Any]])
+def call_sheets(c: CtxDep, body: CallSheetsIn) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="studio-records-") as tmp:
+        path = Path(tmp) / "records.json"
+        path.write_text(json.dumps(body.records))
+        sheets = c.run(c.studio.call_sheets, path, body.script_id, body.schedule_version)
+    return plain(list(sheets))
