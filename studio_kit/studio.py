@@ -19,8 +19,8 @@ from .characters import store as character_store
 from .generation import jobs as generation_jobs
 from .generation import metering
 from .management import access
-from .management.access import AccessDenied, Principal
 from .management import ops as management_ops
+from .management.access import AccessDenied, Principal
 from .management.ops import ManagementOps
 from .platform import billing, keys
 from .platform.ops import PlatformOps
