@@ -147,6 +147,7 @@ def batch_status(c: CtxDep, body: BatchStatusIn) -> list[BatchResult]:
     """Set one status on several tasks; each is checked on its own (a 403/404 per refused task)."""
     from ...management.access import AccessDenied
 
+    c.run(c.studio._check, "task.status", "batch")  # the batch itself needs the action (403 otherwise)
     out = []
     for tid in body.task_ids:
         try:
