@@ -869,9 +869,265 @@ def metering_usage(studio: Studio) -> float:
     return float(frame["gpu_seconds"].sum()) if not frame.is_empty() else 0.0
 
 
+# -- operations: approvals, usage and invoices, the timeline ----------------------------------------
+
+#: Colours of a version's final sign-off state, shared by the KPI chart and the table.
+APPROVAL_COLOURS: dict[str, str] = {"pending": "#b9770e", "approved": "#1e8449", "rejected": "#c0392b"}
+#: Colours of a task's status flag on the timeline; shoot days have their own.
+FLAG_COLOURS: dict[str, str] = {"default": "#95a5a6", "wip": "#2e64b5", "waiting_for_approval": "#b9770e",
+                                "retake": "#c0392b", "done": "#1e8449", "shoot": "#23395b"}
+APPROVAL_COLUMNS = ["Asset", "Name", "Version", "Status", "Signed", "Steps", "Next step", "Last signed by",
+                    "Last signed at", "Validated", "Rejected", "Neutral", "Comments"]
+
+
+def _when(at: object) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if hasattr(at, "strftime") else ""
+
+
+def review_rows(studio: Studio) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Every asset version the user may see with its sign-off state, candidate and comment counts;
+    plus, per version key ``asset_id@vN``, its sign-off history and its comments."""
+    rows: list[dict[str, object]] = []
+    history: dict[str, pd.DataFrame] = {}
+    notes: dict[str, pd.DataFrame] = {}
+    for asset in studio.assets():
+        for v in studio.asset_versions(asset.asset_id):
+            state = studio.approval_state(asset.asset_id, v.version)
+            picks = [c.decision for c in studio.candidates(asset.asset_id, v.version)]
+            said = studio.comments(asset.asset_id, v.version)
+            signed = [s for s in state.steps if s.decision != "pending"]
+            last = max(signed, key=lambda s: s.index) if signed else None
+            key = f"{asset.asset_id}@v{v.version}"
+            rows.append({"Asset": asset.asset_id, "Name": asset.name, "Version": v.version, "Status": state.final,
+                         "Signed": len(signed), "Steps": len(state.steps), "Next step": state.next_step or "",
+                         "Last signed by": last.signed_by if last else "",
+                         "Last signed at": _when(last.signed_at) if last else "",
+                         "Validated": picks.count("validated"), "Rejected": picks.count("rejected"),
+                         "Neutral": picks.count("neutral"), "Comments": len(said)})
+            history[key] = pd.DataFrame(
+                [{"Step": s.index + 1, "Name": s.name, "Signer": s.person or s.role, "Decision": s.decision,
+                  "By": s.signed_by, "At": _when(s.signed_at)} for s in state.steps],
+                columns=["Step", "Name", "Signer", "Decision", "By", "At"])
+            notes[key] = pd.DataFrame(
+                [{"When": _when(c.created_at), "Author": c.author, "Note": c.text,
+                  "Client": "yes" if c.client_visible else ""} for c in said],
+                columns=["When", "Author", "Note", "Client"])
+    return pd.DataFrame(rows, columns=APPROVAL_COLUMNS), history, notes
+
+
+def approvals_chart(table: pd.DataFrame) -> hv.Bars:
+    """Versions per final state: how much is still waiting for a signature."""
+    counts = pd.DataFrame({"status": list(APPROVAL_COLOURS),
+                           "versions": [int((table["Status"] == s).sum()) for s in APPROVAL_COLOURS]})
+    return hv.Bars(counts, kdims=[("status", "Status")], vdims=[("versions", "Versions")]).opts(
+        color="status", cmap=APPROVAL_COLOURS, line_color=None, tools=["hover"], responsive=True,
+        height=DAY_CHART_HEIGHT, title="Versions by sign-off state", default_tools=["save", "reset"])
+
+
+def approvals_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    """Sign-off state of every published version, filterable, with one version's notes and history."""
+    table, history, notes = review_rows(studio)
+    if table.empty:
+        return pn.pane.Alert("No versions to review yet: publish an asset version (`studio assets publish`) or "
+                             "run `studio demo`.", alert_type="info")
+    counts = table["Status"].value_counts()
+    kpis = pn.Row(*(_kpi(s.title(), str(int(counts.get(s, 0)))) for s in APPROVAL_COLOURS),
+                  _kpi("Versions", str(len(table))), _kpi("Comments", str(int(table["Comments"].sum()))),
+                  margin=(0, 10), css_classes=["approvals-kpis"])
+    status = pn.widgets.Select(name="Status", options=["all", *APPROVAL_COLOURS], value="all", width=160,
+                               css_classes=["approvals-status"])
+    grid = pn.widgets.Tabulator(
+        table, disabled=True, show_index=False, layout="fit_data_stretch", height=min(TABLE_HEIGHT, 90 + 24 * len(table)),
+        header_filters={"Asset": {"type": "input", "func": "like", "placeholder": "filter"},
+                        "Name": {"type": "input", "func": "like", "placeholder": "filter"}},
+        sizing_mode="stretch_width", css_classes=["approvals-table"])
+    picker = pn.widgets.Select(name="Version", options=list(history), width=320, css_classes=["approval-picker"])
+    steps = pn.widgets.Tabulator(history[picker.value], disabled=True, show_index=False, layout="fit_data_stretch",
+                                 sizing_mode="stretch_width", css_classes=["signoff-table"])
+    said = pn.widgets.Tabulator(notes[picker.value], disabled=True, show_index=False, layout="fit_data_stretch",
+                                sizing_mode="stretch_width", css_classes=["comments-table"])
+    heading = pn.pane.Markdown("", margin=(0, 10), css_classes=["approval-detail"])
+
+    def show(key: str) -> None:
+        row = table[(table["Asset"] + "@v" + table["Version"].astype(str)) == key].iloc[0]
+        n = len(notes[key])
+        heading.object = (f"### {key} · {row['Status']}\n{row['Signed']} of {row['Steps']} sign-offs · "
+                          f"{n} comment{'s' if n != 1 else ''}" + ("" if n else " · no comments yet"))
+        steps.value = history[key]
+        said.value = notes[key]
+
+    def refilter(event: param.parameterized.Event) -> None:
+        grid.value = table if event.new == "all" else table[table["Status"] == event.new]
+
+    show(picker.value)
+    picker.param.watch(lambda e: show(e.new), "value")
+    status.param.watch(refilter, "value")
+    return pn.Column(
+        pn.pane.Markdown(f"## Approvals · {len(table)} versions", margin=(0, 10)), kpis,
+        pn.pane.HoloViews(approvals_chart(table), sizing_mode="stretch_width", css_classes=["approvals-chart"]),
+        status, grid, pn.pane.Markdown("### One version", margin=(10, 10, 0, 10)), picker, heading,
+        pn.pane.Markdown("#### Sign-off history", margin=(0, 10)), steps,
+        pn.pane.Markdown("#### Comments", margin=(0, 10)), said, sizing_mode="stretch_width")
+
+
+def billing_periods(now: date | None = None) -> tuple[str, str]:
+    """The current and the previous billing period (calendar months, UTC) as ``YYYY-MM``."""
+    from studio_kit.platform.billing import Period, _now
+
+    current = Period.of(now or _now())
+    previous = Period.of(current.start - timedelta(days=1))
+    return str(current), str(previous)
+
+
+def usage_chart(by_model: pl.DataFrame) -> hv.Bars:
+    """GPU-seconds per model, stacked by GPU kind: which model costs what."""
+    data = by_model.select("model", "gpu_kind", pl.col("gpu_seconds").cast(pl.Float64)).to_pandas()
+    return hv.Bars(data, kdims=[("model", "Model"), ("gpu_kind", "GPU kind")],
+                   vdims=[("gpu_seconds", "GPU-seconds")]).opts(
+        stacked=True, tools=["hover"], responsive=True, height=DAY_CHART_HEIGHT, xrotation=30,
+        title="GPU-seconds by model and GPU kind (this project)", default_tools=["save", "reset"])
+
+
+def usage_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    """Metered usage this and last month, the GPU quota, issued invoices and this month's draft."""
+    from studio_kit.generation.metering import usage_by_model
+    from studio_kit.platform.billing import BillingError
+
+    current, previous = billing_periods()
+    frames = [studio.usage_report(p).with_columns(pl.lit(p).alias("period")) for p in (current, previous)]
+    usage = pl.concat(frames).select(pl.col("period").alias("Period"), pl.col("project_id").alias("Project"),
+                                     pl.col("meter").alias("Meter"), pl.col("quantity").round(2).alias("Quantity"))
+    quota = studio.quota_status()
+    invoices = studio.invoices()
+    by_model = usage_by_model(studio.scope)  # usage.read was checked by usage_report above
+    if usage.is_empty() and invoices.is_empty() and by_model.is_empty():
+        return pn.pane.Alert("No usage recorded yet: generation jobs meter their GPU-seconds as they finish.",
+                             alert_type="info")
+    used = quota.used + quota.reserved
+    kpis = pn.Row(_kpi("Used GPU-s", f"{quota.used:,.1f}"), _kpi("Reserved GPU-s", f"{quota.reserved:,.1f}"),
+                  _kpi("Quota GPU-s", "none" if quota.quota is None else f"{quota.quota:,.0f}"),
+                  _kpi("Invoices", str(invoices.height)), margin=(0, 10), css_classes=["usage-kpis"])
+    share = 0 if not quota.quota else min(100, round(100 * used / quota.quota))
+    gauge = pn.indicators.Progress(name="Quota used", value=share, max=100, width=400,
+                                   bar_color="danger" if share >= 90 else "success", css_classes=["quota-indicator"])
+    quota_note = pn.pane.Markdown(
+        f"Period {quota.period}: {quota.used:,.1f} used + {quota.reserved:,.1f} reserved of "
+        + ("no quota (unlimited)" if quota.quota is None else f"{quota.quota:,.0f} GPU-seconds ({share}%)"),
+        margin=(0, 10), css_classes=["quota-note"])
+    usage_table = (pn.widgets.Tabulator(usage.to_pandas(), disabled=True, show_index=False, layout="fit_data_stretch",
+                                        sizing_mode="stretch_width", css_classes=["usage-table"])
+                   if not usage.is_empty() else
+                   pn.pane.Alert(f"No usage in {previous} or {current}.", alert_type="info"))
+    chart = (pn.pane.HoloViews(usage_chart(by_model), sizing_mode="stretch_width", css_classes=["usage-chart"])
+             if not by_model.is_empty() else
+             pn.pane.Alert(f"No GPU usage recorded for project {studio.project!r} yet.", alert_type="info",
+                           css_classes=["usage-empty"]))
+    inv_table = (pn.widgets.Tabulator(
+        invoices.select(pl.col("number").alias("Number"), pl.col("period").alias("Period"),
+                        pl.col("plan_id").alias("Plan"), pl.col("currency").alias("Currency"),
+                        pl.col("total").cast(pl.Float64).alias("Total"),
+                        pl.col("issued_at").dt.strftime("%Y-%m-%d %H:%M").alias("Issued")).to_pandas(),
+        disabled=True, show_index=False, layout="fit_data_stretch", sizing_mode="stretch_width",
+        css_classes=["invoices-table"])
+        if not invoices.is_empty() else pn.pane.Alert("No invoices issued yet.", alert_type="info"))
+    try:
+        draft = studio.draft_invoice(current)
+    except BillingError as exc:
+        draft_view: pn.viewable.Viewable = pn.pane.Alert(f"No draft invoice for {current}: {exc}", alert_type="info")
+    else:
+        draft_view = pn.Column(
+            pn.pane.Markdown(f"Plan `{draft.plan_id}` · total **{draft.total:,.2f} {draft.currency}** so far",
+                             margin=(0, 10), css_classes=["draft-total"]),
+            pn.widgets.Tabulator(draft.lines_frame().to_pandas(), disabled=True, show_index=False,
+                                 layout="fit_data_stretch", sizing_mode="stretch_width", css_classes=["draft-table"]),
+            sizing_mode="stretch_width")
+    return pn.Column(
+        pn.pane.Markdown(f"## Usage · tenant {studio.tenant} · {current} and {previous}", margin=(0, 10)), kpis,
+        gauge, quota_note, chart, pn.pane.Markdown("### Usage by project and meter", margin=(10, 10, 0, 10)),
+        usage_table, pn.pane.Markdown("### Invoices", margin=(10, 10, 0, 10)), inv_table,
+        pn.pane.Markdown(f"### Draft invoice · {current}", margin=(10, 10, 0, 10)), draft_view,
+        sizing_mode="stretch_width")
+
+
+TIMELINE_COLUMNS = ["row", "task", "type", "status", "flag", "start", "end"]
+
+
+def timeline_rows(tasks: Sequence[object], shoot_days: Sequence[date]) -> pd.DataFrame:
+    """One bar per dated task and per shoot day. A task with one date gets its estimate (or a day)
+    on the other side; an undated task has no bar. ``end`` is exclusive (the day after)."""
+    rows: list[dict[str, object]] = []
+    for t in tasks:
+        days = timedelta(days=max(1.0, float(t.estimate_days or 1.0)))
+        start = t.start_date or (t.due_date - days + timedelta(days=1) if t.due_date else None)
+        if start is None:
+            continue
+        end = (t.due_date + timedelta(days=1)) if t.due_date else start + days
+        rows.append({"row": f"{t.entity_id} · {t.type_id}", "task": t.name, "type": t.type_id,
+                     "status": t.status_name or t.status_id, "flag": t.flag or "default",
+                     "start": pd.Timestamp(start), "end": pd.Timestamp(end)})
+    for n, d in enumerate(shoot_days, start=1):
+        rows.append({"row": "Shoot", "task": f"Shoot day {n}", "type": "shoot", "status": f"day {n}",
+                     "flag": "shoot", "start": pd.Timestamp(d), "end": pd.Timestamp(d + timedelta(days=1))})
+    return pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+
+
+def timeline_chart(rows: pd.DataFrame) -> hv.Rectangles:
+    """A Gantt: one lane per task (entity · type), the shoot days on their own lane at the bottom."""
+    lanes = [r for r in dict.fromkeys(rows["row"]) if r != "Shoot"] + (["Shoot"] if (rows["row"] == "Shoot").any()
+                                                                         else [])
+    index = {name: i for i, name in enumerate(lanes)}
+    data = rows.assign(y0=[index[r] + 0.1 for r in rows["row"]], y1=[index[r] + 0.9 for r in rows["row"]],
+                       first=rows["start"].dt.strftime("%Y-%m-%d"),
+                       last=(rows["end"] - pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d"))
+    height = max(DAY_CHART_HEIGHT, 28 * len(lanes) + 90)
+    return hv.Rectangles(data, kdims=["start", "y0", "end", "y1"],
+                         vdims=["task", "row", "status", "flag", "first", "last"]).opts(
+        color=hv.dim("flag").categorize(FLAG_COLOURS, default=_OTHER_COLOUR), line_color="white",
+        tools=["hover"], responsive=True, height=height, invert_yaxis=True,
+        yticks=[(i + 0.5, name) for name, i in index.items()], xlabel="date", ylabel="",
+        title="Tasks and shoot days", default_tools=["save", "reset", "xwheel_zoom", "xpan"])
+
+
+def timeline_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
+    """Tasks from start to due date, coloured by status, beside the shoot days of the latest schedule."""
+    tasks = studio.tasks()
+    has_schedule = not studio.schedules(script_id).is_empty()
+    shoot = studio.schedule(script_id).dates() if has_schedule else []
+    rows = timeline_rows(tasks, shoot)
+    if rows.empty:
+        what = "tasks have no start or due dates" if tasks else "no tasks"
+        return pn.pane.Alert(f"Nothing on the timeline yet: {what} and no shoot schedule for {script_id!r}. Create "
+                             "tasks with dates (`studio tasks create ... --start --due`) or plan a schedule "
+                             "(`studio schedule`).", alert_type="info")
+    dated = rows[rows["row"] != "Shoot"]
+    undated = len(tasks) - len(dated)
+    kpis = pn.Row(_kpi("Tasks", str(len(tasks))), _kpi("On the timeline", str(len(dated))),
+                  _kpi("Done", str(sum(1 for t in tasks if t.flag == "done"))), _kpi("Shoot days", str(len(shoot))),
+                  margin=(0, 10), css_classes=["timeline-kpis"])
+    first, last = rows["start"].min(), rows["end"].max() - pd.Timedelta(days=1)
+    notes = [f"{first:%Y-%m-%d} .. {last:%Y-%m-%d}"]
+    if undated:
+        notes.append(f"{undated} task{'s' if undated != 1 else ''} without dates left off")
+    if not has_schedule:
+        notes.append(f"no shoot schedule for {script_id!r} yet")
+    if not tasks:
+        notes.append("no tasks yet")
+    table = rows.assign(start=rows["start"].dt.strftime("%Y-%m-%d"),
+                        end=(rows["end"] - pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")).rename(
+        columns={"row": "Lane", "task": "Task", "type": "Type", "status": "Status", "flag": "Flag",
+                 "start": "Start", "end": "Last day"})
+    return pn.Column(
+        pn.pane.Markdown(f"## Timeline · {' · '.join(notes)}", margin=(0, 10), css_classes=["timeline-header"]), kpis,
+        pn.pane.HoloViews(timeline_chart(rows), sizing_mode="stretch_width", css_classes=["timeline-chart"]),
+        pn.widgets.Tabulator(table, disabled=True, show_index=False, layout="fit_data_stretch", height=TABLE_HEIGHT,
+                             sizing_mode="stretch_width", css_classes=["timeline-table"]),
+        sizing_mode="stretch_width")
+
+
 PAGES: dict[str, PageBuilder] = {"Script": script_page, "Stripboard": stripboard_page, "DOOD": dood_page,
                                  "Budget": budget_page, "Call sheet": callsheet_page,
-                                 "Characters": characters_page, "Jobs": jobs_page}
+                                 "Characters": characters_page, "Jobs": jobs_page,
+                                 "Approvals": approvals_page, "Usage": usage_page, "Timeline": timeline_page}
 
 
 # -- reading the store ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -244,3 +244,78 @@ def page(browser) -> Iterator[BrowserPage]:
         yield result
     finally:
         context.close()
+
+
+#: The review round's task dates: design work in the weeks before the shoot (fixed, like the shoot).
+REVIEW_START = date(2027, 1, 11)
+
+
+def _png(seed: int) -> bytes:
+    """A small distinct PNG per candidate: the published file's content is not what is reviewed here."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), ((37 * seed) % 256, (91 * seed) % 256, (151 * seed) % 256)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _review_round(studio: Studio) -> None:
+    """What a week of review leaves in the store: per locked character a design task (dated, in
+    several states), its sheet published with two candidates, notes, and the sign-off chain run to
+    approval for some, to a rejection for one, and left part-way for the rest; one client playlist."""
+    chars = studio.characters().filter(pl.col("locked_version").is_not_null())["character_id"].to_list()
+    playlist = studio.create_playlist("Client review", for_client=True)
+    statuses = ["done", "done", "retake", "wfa", "wip"]
+    for i, cid in enumerate(chars):
+        start = REVIEW_START + timedelta(days=3 * i)
+        task = studio.create_task("character-design", "asset", f"character_sheet-{cid}", name=f"Design {cid}",
+                                  start_date=start, due_date=start + timedelta(days=4), estimate_days=5)
+        studio.set_task_status(task.task_id, statuses[i % len(statuses)])
+        asset = studio.create_asset(f"{cid} sheet", "character_sheet", entity_type="asset", entity_id=cid,
+                                    task_id=task.task_id, asset_id=f"character_sheet-{cid}")
+        v = studio.publish_asset(asset.asset_id, [(f"{cid}_a.png", _png(2 * i + 1)), (f"{cid}_b.png", _png(2 * i + 2))],
+                                 note="first pass")
+        studio.comment(asset.asset_id, v.version, f"{cid}: silhouette reads well")
+        if i % 2:
+            studio.comment(asset.asset_id, v.version, f"{cid}: warmer palette please", client_visible=True)
+        first = studio.candidates(asset.asset_id, v.version)[0]
+        studio.validate_candidate(asset.asset_id, v.version, first.sha256, "validated")
+        chain = [s["name"] for s in studio.signoff_chain()]
+        if i < 3:  # approved through the whole chain
+            for step in chain:
+                studio.sign_off(asset.asset_id, v.version, step, "approved")
+            studio.add_to_playlist(playlist.playlist_id, asset.asset_id, v.version)
+        elif i == 3:  # rejected by the second step
+            studio.sign_off(asset.asset_id, v.version, chain[0], "approved")
+            studio.sign_off(asset.asset_id, v.version, chain[1], "rejected", note="too close to another design")
+        elif i % 2:  # one step signed, waiting for the next
+            studio.sign_off(asset.asset_id, v.version, chain[0], "approved")
+
+
+def _last_month_usage(studio: Studio) -> None:
+    """A price plan from last month on, last month's usage (as the metering would have recorded it)
+    and its issued invoice, so the Usage page has two periods and one invoice to show."""
+    from studio_kit.platform.billing import Period, _now
+
+    previous = Period.of(Period.of(_now()).start - timedelta(days=1))
+    studio.set_plan("studio", effective_from=previous.start.date(), gpu_quota=36_000)
+    studio.scope.insert("usage_record", [
+        {"idempotency_key": f"fixture-{previous}-{i}", "job_id": f"fixture-{i}", "model": model, "gpu_kind": kind,
+         "gpu_seconds": seconds, "recorded_at": previous.start + timedelta(days=3 + i)}
+        for i, (model, kind, seconds) in enumerate([("tiny-sd", "h100", 40_000.0), ("tiny-sd", "h100", 8_000.0),
+                                                    ("tiny-tts", "l4", 450.0)])])
+    studio.issue_invoice(previous)
+
+
+@pytest.fixture(scope="session")
+def operations_store(dashboard_store: DashboardStore) -> DashboardStore:
+    """The dashboard store with a review round, dated tasks, a price plan, last month's usage and an
+    invoice; each added only when the demo did not already make it. Request it before dashboard_server."""
+    with Studio.open(Settings(), store_path=dashboard_store.path, project=MAIN_PROJECT, tenant=TENANT) as studio:
+        if not studio.assets():
+            _review_round(studio)
+        if studio.invoices().is_empty():
+            _last_month_usage(studio)
+    return dashboard_store
