@@ -109,6 +109,7 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     from .preproduction.callsheet import write_all
 
     _characters(studio, script_id, out.parent / "characters", res)  # before the budget: it prices their jobs
+    _review_round(studio, res)
     result = studio.budget(script_id, stored.version)
     res.files["budget_pdf"] = bud.write_pdf(result, out / "budget.pdf")
     res.files["budget_xlsx"] = bud.write_xlsx(result, out / "budget.xlsx")
@@ -150,6 +151,71 @@ def _characters(studio: Studio, script_id: str, out: Path, res: DemoResult) -> N
         "jobs": jobs.height, "nodes": jobs["node_id"].n_unique()}
 
 
+#: The demo's crew: person id -> (name, role in the project, department).
+DEMO_CREW = {
+    "ana": ("Ana Artist", "artist", "art"), "sam": ("Sam Supervisor", "supervisor", "art"),
+    "dora": ("Dora Director", "supervisor", ""), "pete": ("Pete Producer", "production_manager", ""),
+    "cleo": ("Cleo Client", "client", ""),
+}
+
+
+def _review_round(studio: Studio, res: DemoResult) -> None:
+    """One review round on the generated character sheets, each person through their own Studio (so
+    every step passes the permission checks): sheets published as asset versions, a design task per
+    character, notes, candidate validation, the sign-off chain supervisor -> director -> producer,
+    a retake, and a client playlist."""
+    from .management import access
+
+    store, tenant, project = studio.store, studio.tenant, studio.project
+    for pid, (name, role, dept) in DEMO_CREW.items():
+        if store.con.execute("SELECT 1 FROM person WHERE tenant_id = ? AND person_id = ?", [tenant, pid]).fetchall():
+            continue
+        access.add_person(store, tenant, pid, name, f"{pid}@example.com", actor=studio.user.person_id)
+        access.set_role(store, tenant, project, pid, role, actor=studio.user.person_id, department=dept)
+    crew = {pid: Studio(store, tenant, project, studio.settings, user=access.principal(store, tenant, pid))
+            for pid in DEMO_CREW}
+    crew["pete"].set_signoff_chain([{"name": "supervisor", "role": "supervisor"},
+                                    {"name": "director", "person": "dora"},
+                                    {"name": "producer", "role": "production_manager"}])
+    sheets = studio.character_sheets()
+    chars = studio.characters()
+    playlist = crew["pete"].create_playlist("Character designs for the client", for_client=True)
+    approved = rejected = 0
+    for k, row in enumerate(chars.iter_rows(named=True)):
+        cid = row["character_id"]
+        mine = sheets.filter(sheets["character_id"] == cid)
+        if mine.is_empty():
+            continue
+        asset = crew["sam"].create_asset(f"{row['name']} character sheet", "character_sheet", entity_type="character",
+                                         entity_id=cid, asset_id=f"sheet-{cid}")
+        version = crew["ana"].publish_artifact(asset.asset_id, mine["artifact"][0], "png",
+                                               note=f"turnaround and expressions, lock v{mine['version'][0]}")
+        task = crew["sam"].create_task("character-design", "asset", asset.asset_id, name=f"Design {row['name']}",
+                                       task_id=f"design-{cid}", estimate_days=2)
+        crew["ana"].assign_task(task.task_id, "ana")
+        crew["ana"].set_task_status(task.task_id, "wip")
+        crew["ana"].set_task_status(task.task_id, "waiting_for_approval")
+        sha = version.representations[0].sha256
+        if k < 3:  # the leads: through the whole chain
+            crew["sam"].comment(asset.asset_id, version.version, "Silhouette reads well; palette matches the bible.")
+            crew["sam"].validate_candidate(asset.asset_id, version.version, sha, "validated")
+            for who, step in (("sam", "supervisor"), ("dora", "director"), ("pete", "producer")):
+                crew[who].sign_off(asset.asset_id, version.version, step, "approved")
+            crew["sam"].set_task_status(task.task_id, "done")
+            crew["pete"].add_to_playlist(playlist.playlist_id, asset.asset_id, version.version)
+            crew["cleo"].comment(asset.asset_id, version.version, "Love it.", client_visible=True)
+            approved += 1
+        elif k == 3:  # one sent back
+            crew["sam"].comment(asset.asset_id, version.version, "Wardrobe too close to the lead's; new coat please.")
+            crew["sam"].validate_candidate(asset.asset_id, version.version, sha, "rejected")
+            crew["sam"].sign_off(asset.asset_id, version.version, "supervisor", "rejected")
+            crew["sam"].set_task_status(task.task_id, "retake")
+            rejected += 1
+    res.summary["review"] = {"versions": len(studio.assets(kind="character_sheet")), "approved": approved,
+                             "rejected": rejected, "crew": len(DEMO_CREW),
+                             "audit_events": access.audit_log(store, tenant, project).height}
+
+
 def _print(res: DemoResult, analysis) -> None:
     s = res.summary
     st = analysis.stats
@@ -176,6 +242,11 @@ def _print(res: DemoResult, analysis) -> None:
         c = s["character_engine"]
         print(f"  characters: {c['count']} locked, {c['images']} images from {c['jobs']} Ray jobs; consistency "
               f"mean {c['mean_score']:.3f}, lowest {c['min_score']:.3f}, {c['drift']} flagged as drift")
+    if "review" in s:
+        r = s["review"]
+        print(f"  review round: {r['versions']} sheet versions published, {r['approved']} approved through "
+              f"supervisor -> director -> producer, {r['rejected']} sent back for a retake; "
+              f"{r['audit_events']} audit events")
     print(f"\n  database:         {res.store}  (project night-train, {s['stored_versions']} versions)")
     for label, key in [("screenplay PDF", "pdf"), ("A4 PDF", "pdf_a4"), ("scene report", "scene_report"),
                        ("scenes CSV", "scenes_csv"), ("statistics", "stats"), ("Final Draft", "fdx"),
