@@ -462,8 +462,18 @@ class Studio(ManagementOps, PlatformOps):
                                  "owns the store (the notebook, `studio` command or API server that opened it)")
             from .generation.runner import Runner
 
-            self._runner = Runner(self.scope, self.settings, self.model_profile(), progress=progress)
+            self._runner = Runner(self.scope, self.settings, self.model_profile(), progress=progress,
+                                  admit=self._admit_generation)
         return self._runner
+
+    def _admit_generation(self, spec, requests: int) -> None:
+        """The tenant's GPU quota, checked when a job is submitted (not when it would run): a job
+        over quota is refused with the figures and what to do (platform.billing.QuotaExceeded)."""
+        found = billing.plan_for(self.store, self.tenant, billing._now())
+        if found is None:
+            return
+        billing.check_quota(self.store, self.tenant, billing.estimate_gpu_seconds(spec, requests=requests,
+                                                                                  plan=found[0]))
 
     @requires("generation.read")
     def jobs(self, status: str | None = None) -> pl.DataFrame:

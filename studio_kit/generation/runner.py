@@ -166,7 +166,8 @@ class Runner:
     def __init__(self, scope: ProjectScope, settings: Settings, profile: ModelProfile | None = None, *,
                  address: str | None = None, progress: bool = True,
                  backend_factory: Callable[[BackendSpec], Any] | None = None, max_workers: int | None = None,
-                 max_restarts: int = 2, resources: dict[str, float] | None = None) -> None:
+                 max_restarts: int = 2, resources: dict[str, float] | None = None,
+                 admit: Callable[[BackendSpec, int], Any] | None = None) -> None:
         self.scope = scope
         self.settings = settings
         self.profile = profile or ModelProfile()
@@ -175,6 +176,8 @@ class Runner:
         self.max_workers = max_workers
         self.max_restarts = max_restarts
         self.resources = dict(resources or {})
+        #: Called as admit(spec, requests) before a job is queued; raises to refuse (quota).
+        self.admit: Callable[[BackendSpec, int], Any] | None = admit
         self._pools: dict[str, _Pool] = {}
         self._writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="studio-artifacts")
         self.ray = _ray()
@@ -190,9 +193,16 @@ class Runner:
     # -- queueing ----------------------------------------------------------------------------
     def submit(self, task: str, request: ImageRequest | TextRequest | SpeechRequest, *,
                spec: BackendSpec | None = None, idempotency_key: str | None = None, max_attempts: int = 3) -> str:
-        """Queue one request for the profile's backend of ``task`` (or ``spec``); returns the job id."""
-        return jobs.submit(self.scope, task, request, spec or self.profile.spec(task),
-                           idempotency_key=idempotency_key, max_attempts=max_attempts)
+        """Queue one request for the profile's backend of ``task`` (or ``spec``); returns the job id.
+
+        ``admit`` (set by the Studio: the tenant's GPU quota) may refuse the submission with a clear
+        error before anything is queued; a resubmission of an existing key is never refused."""
+        spec = spec or self.profile.spec(task)
+        if self.admit is not None and not (
+                idempotency_key and self.scope.one("SELECT 1 FROM {generation_job} WHERE idempotency_key = $k",
+                                                   {"k": idempotency_key})):
+            self.admit(spec, 1)
+        return jobs.submit(self.scope, task, request, spec, idempotency_key=idempotency_key, max_attempts=max_attempts)
 
     def cancel(self, job_id: str) -> str:
         return jobs.cancel(self.scope, job_id)

@@ -186,3 +186,26 @@ def test_a_second_model_gets_workers_when_the_first_holds_every_cpu(studio):
     frame = runner.run(second)
     assert set(frame["status"]) == {"done"}
     assert _usage(scope) == 12
+
+
+def test_admission_refuses_before_anything_is_queued(studio):
+    """The Studio's quota check runs at submit: a refused job is never queued; a resubmission of an
+    existing key is not refused (it queues nothing new)."""
+    runner, scope, _ = studio
+    kept = runner.submit("image", ImageRequest("kept", width=32, height=32), spec=SPEC, idempotency_key="kept")
+    calls = []
+
+    def admit(spec, n):
+        calls.append((spec.key(), n))
+        raise RuntimeError("over quota")
+
+    runner.admit = admit
+    try:
+        with pytest.raises(RuntimeError, match="over quota"):
+            runner.submit("image", ImageRequest("refused", width=32, height=32), spec=SPEC, idempotency_key="no")
+        assert runner.submit("image", ImageRequest("kept", width=32, height=32), spec=SPEC,
+                             idempotency_key="kept") == kept
+    finally:
+        runner.admit = None
+    assert calls == [(SPEC.key(), 1)]
+    assert scope.one("SELECT count(*) FROM {generation_job} WHERE idempotency_key = 'no'")[0] == 0
