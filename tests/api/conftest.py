@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import tomllib
+from datetime import date
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +21,13 @@ from PIL import Image
 
 from studio_kit.api.app import ApiStudio, api_migrations, create_app
 from studio_kit.management import access
-from studio_kit.platform import keys
+from studio_kit.platform import billing, keys
 from studio_kit.settings import Settings
 from studio_kit.store import Store
 
 FIXTURE_SCRIPT = Path(__file__).parents[1] / "fixtures" / "fountain" / "Cyber_Bob_ep00001.fountain"
 ROLES = ("admin", "artist", "supervisor", "production_manager", "client", "vendor")
+PLAN = "studio"
 MEMBERSHIPS = ("member", "non_member", "other_tenant")
 
 
@@ -40,9 +42,9 @@ def tenant_of(person: str) -> str:
     return "globex" if person == "gboss" or person.endswith("-x") else "acme"
 
 
-def png_bytes() -> bytes:
+def png_bytes(shade: int = 0) -> bytes:
     buf = io.BytesIO()
-    Image.new("RGB", (8, 6), (200, 10, 10)).save(buf, "PNG")
+    Image.new("RGB", (8, 6), (200, 10, shade % 256)).save(buf, "PNG")
     return buf.getvalue()
 
 
@@ -77,6 +79,7 @@ def build_world(tmp: Path) -> World:
         people = ["boss", "gboss", *[p for r in ROLES[1:] for p in (r, f"{r}-nm", f"{r}-x")]]
         plain = {p: keys.create_api_key(store, tenant_of(p), p, label="test").plaintext for p in people}
 
+        billing.set_plan(store, "acme", PLAN, effective_from=date(2025, 1, 1))
         admin = access.principal(store, "acme", "boss")
         film = ApiStudio(store, "acme", "film", settings, user=admin)
         r = film.ingest_script(FIXTURE_SCRIPT)

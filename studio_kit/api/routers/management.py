@@ -142,7 +142,7 @@ def assign(c: CtxDep, task_id: str, body: AssignIn) -> Any:
     return plain(c.run(c.studio.assign_task, task_id, body.person_id, unassign=body.unassign))
 
 
-@router.post("/tasks/batch/status", response_model=list[BatchResult], tags=["tasks"])
+@router.post("/tasks-batch/status", response_model=list[BatchResult], tags=["tasks"])
 def batch_status(c: CtxDep, body: BatchStatusIn) -> list[BatchResult]:
     """Set one status on several tasks; each is checked on its own (a 403/404 per refused task)."""
     from ...management.access import AccessDenied

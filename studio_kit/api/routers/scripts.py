@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from ..app import CtxDep
+from ..app import CtxDep, NotFound
 from ._common import Rows, plain, rows
 
 router = APIRouter(prefix="/v1/projects/{project}/scripts", tags=["scripts"])
@@ -70,7 +70,10 @@ def list_scripts(c: CtxDep) -> Rows:
 
 @router.get("/{script_id}/versions", response_model=Rows)
 def versions(c: CtxDep, script_id: str) -> Rows:
-    return rows(c.run(c.studio.versions, script_id))
+    frame = c.run(c.studio.versions, script_id)
+    if frame.is_empty():  # like the list: a script that is not there is not found
+        raise NotFound(f"no script {script_id!r}")
+    return rows(frame)
 
 
 @router.get("/{script_id}/scenes", response_model=Rows)
