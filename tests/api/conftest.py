@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import io
 import tomllib
-from datetime import date
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
