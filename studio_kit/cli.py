@@ -30,6 +30,7 @@ examples:
   studio characters lock --all -p my-film   lock every character's identity (reference images)
   studio characters sheets --all -p my-film turnaround + expression sheets, scored for consistency
   studio jobs -p my-film                    generation jobs: status, node, GPU, time
+  studio serve api                          the HTTP API on 127.0.0.1:8765 (the store's one writer)
   studio talent film103.dzn --json          solve a talent-scheduling benchmark instance
 
 settings come from the environment: STUDIO_STORE (database file), STUDIO_DATA_DIR, STUDIO_OUT,
@@ -462,6 +463,13 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .api.serve import main as serve_api
+
+    rest = ["--host", args.host, "--port", str(args.port)] + (["--store", str(args.store)] if args.store else [])
+    return serve_api(rest)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -644,6 +652,12 @@ def build_parser() -> argparse.ArgumentParser:
     store_opts(sp)
     sp.add_argument("--status", choices=["queued", "running", "done", "failed", "cancelled"])
     sp.add_argument("--cancel", action="append", metavar="JOB_ID", help="cancel a queued or running job")
+
+    sp = add("serve", cmd_serve, "run the HTTP API (OpenAPI docs at /docs); it becomes the store's one writer")
+    sp.add_argument("what", choices=["api"])
+    sp.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    sp.add_argument("--port", type=int, default=8765)
+    sp.add_argument("--store", type=Path, help="DuckDB file (default: $STUDIO_STORE or data/store/studio.duckdb)")
 
     sp = add("demo", cmd_demo, "run the main job on the bundled sample screenplay")
     store_opts(sp)

@@ -225,8 +225,13 @@ class InvoiceLine:
 
     def canonical(self) -> dict[str, Any]:
         return {"meter": self.meter, "unit": self.unit, "quantity": repr(self.quantity),
-                "included": repr(self.included), "billable": repr(self.billable), "amount": str(self.amount),
+                "included": repr(self.included), "billable": repr(self.billable), "amount": _cents(self.amount),
                 "tiers": [dict(t) for t in self.tiers]}
+
+
+def _cents(x: Any) -> str:
+    """Money as the store keeps it (DECIMAL(18, 2)): ``0`` and ``0.00`` hash alike."""
+    return str(Decimal(str(x)).quantize(Decimal("0.01")))
 
 
 def _q(x: float) -> float:
@@ -349,7 +354,7 @@ class Invoice:
 
     def content_hash(self) -> str:
         body = {"tenant": self.tenant_id, "period": self.period, "plan": self.plan_id, "currency": self.currency,
-                "number": self.number, "total": str(self.total), "lines": [ln.canonical() for ln in self.lines]}
+                "number": self.number, "total": _cents(self.total), "lines": [ln.canonical() for ln in self.lines]}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     def lines_frame(self) -> pl.DataFrame:

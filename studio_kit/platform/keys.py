@@ -23,7 +23,7 @@ import hmac
 import secrets
 import string
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
@@ -36,6 +36,8 @@ _PUBLIC_ID_LEN = 8
 _PUBLIC_ALPHABET = string.ascii_lowercase + string.digits
 _SECRET_BYTES = 32  # 256 bits
 #: Refusals never say why (unknown, revoked, expired, malformed): that would help an attacker.
+#: How finely last_used_at is kept.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 GENERIC_REFUSAL = "invalid API key"
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -171,11 +173,11 @@ def authenticate(store: Store, presented_key: str, *, tenant_id: str | None = No
     if parsed is None:
         raise AccessDenied(GENERIC_REFUSAL)
     key_id, secret = parsed
-    rows = store.con.execute("SELECT tenant_id, person_id, secret_sha256, expires_at, revoked_at FROM api_key "
-                             "WHERE key_id = ?", [key_id]).fetchall()
+    rows = store.con.execute("SELECT tenant_id, person_id, secret_sha256, expires_at, revoked_at, last_used_at "
+                             "FROM api_key WHERE key_id = ?", [key_id]).fetchall()
     if not rows:
         raise AccessDenied(GENERIC_REFUSAL)
-    key_tenant, person_id, stored_hash, expires_at, revoked_at = rows[0]
+    key_tenant, person_id, stored_hash, expires_at, revoked_at, last_used = rows[0]
     reason = None
     if not hmac.compare_digest(stored_hash.encode(), _hash(key_id, secret).encode()):
         reason = "wrong secret"
@@ -194,7 +196,9 @@ def authenticate(store: Store, presented_key: str, *, tenant_id: str | None = No
         if not store.read_only:
             access.audit(store, key_tenant, "", person_id, "key.use", key_id, "refused", {"reason": reason})
         raise AccessDenied(GENERIC_REFUSAL)
-    if not store.read_only:
+    # last_used_at to the minute: a write (and a commit) per request would serialise every API call
+    # on the one writer for a field nobody reads more finely.
+    if not store.read_only and (last_used is None or at - last_used >= LAST_USED_RESOLUTION):
         with store.transaction() as con:
             con.execute("UPDATE api_key SET last_used_at = ? WHERE key_id = ?", [at, key_id])
     return who

@@ -245,3 +245,16 @@ def test_studio_billing_operations_are_checked(store):
         artist.usage_report()
     with pytest.raises(AccessDenied, match="invoice.read"):
         artist.draft_invoice("2026-10")
+
+
+def test_a_freshly_issued_invoice_verifies_even_with_no_usage(tmp_path):
+    """Regression: a zero total (Decimal('0') in the draft, 0.00 in the store) hashed differently."""
+    from datetime import date
+
+    from studio_kit.settings import Settings
+    from studio_kit.studio import Studio
+
+    with Studio.open(Settings(), store_path=tmp_path / "s.duckdb", project="film", tenant="acme") as s:
+        s.set_plan("studio", effective_from=date(2025, 1, 1))
+        issued = s.issue_invoice("2026-01")
+        assert s.invoice(issued.invoice_id).number == issued.number == 1
