@@ -21,7 +21,6 @@ MATRIX = Path(__file__).with_name("authz_matrix.csv")
 ROWS = list(csv.DictReader(MATRIX.open()))
 #: platform.billing.verify_invoice refuses a freshly issued invoice (content hash mismatch): a billing bug,
 #: reproduced without the API (issue_invoice then verify_invoice on a zero-usage period); the row flips when fixed.
-KNOWN_BILLING_BUG = "billing.verify_invoice: content hash mismatch on a freshly issued invoice"
 FULL_KEY = re.compile(r"sk_live_[a-z0-9]{8}_[A-Za-z0-9_\-]{20,}")
 
 #: Request bodies per endpoint (JSON unless "files").
@@ -93,8 +92,6 @@ def _fresh_key(client, world: World) -> str:
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r['endpoint']}-{r['role']}-{r['membership']}" for r in ROWS])
 def test_matrix_row(row: dict, client, world: World, records: dict, invoice_id: str, seen: list,
                     request: pytest.FixtureRequest) -> None:
-    if row["endpoint"] == "invoices.get" and row["expected"] == "200":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_BILLING_BUG))
     person = person_for(row["role"], row["membership"])
     r = _request(client, world, row, person, records, invoice_id)
     seen.append((row["endpoint"], r.text))
