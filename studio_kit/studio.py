@@ -77,6 +77,8 @@ class Studio(ManagementOps, PlatformOps):
         self.tenant = tenant
         self.project = project
         self.user = user or access.local_admin(tenant)
+        #: This tenant's own artifact folder: one tenant's files never sit among another's.
+        self.assets_dir = self.settings.assets / tenant
         # Only an admin's Studio creates a missing project; anyone else gets the scope's clear error.
         creates = not store.read_only and self.user.is_admin and self.user.tenant_id == tenant
         self.scope: ProjectScope = store.ensure_project(tenant, project) if creates else store.scope(tenant, project)
@@ -462,7 +464,8 @@ class Studio(ManagementOps, PlatformOps):
                                  "owns the store (the notebook, `studio` command or API server that opened it)")
             from .generation.runner import Runner
 
-            self._runner = Runner(self.scope, self.settings, self.model_profile(), progress=progress,
+            self._runner = Runner(self.scope, replace(self.settings, assets_dir=self.assets_dir),
+                                  self.model_profile(), progress=progress,
                                   admit=self._admit_generation)
         return self._runner
 
@@ -533,7 +536,7 @@ class Studio(ManagementOps, PlatformOps):
     def character_sheet(self, character_id: str, out_dir: str | Path | None = None) -> characters.SheetResult:
         cid = self.character(character_id).character_id
         return characters.make_sheet(self.scope, self._image_jobs(), self.image_embedder(), cid,
-                                     Path(out_dir or self.settings.out_dir) / "characters", self.settings.assets)
+                                     Path(out_dir or self.settings.out_dir) / "characters", self.assets_dir)
 
     @requires("character.read")
     def character_sheets(self, character_id: str | None = None) -> pl.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import assets as _assets
@@ -28,6 +29,7 @@ class ManagementOps:
     store: Store
     scope: ProjectScope
     settings: Settings
+    assets_dir: Path  # the tenant's own artifact folder
     user: Principal
     project: str
 
@@ -47,13 +49,13 @@ class ManagementOps:
 
     def publish_asset(self, asset_id: str, files: Sequence[_assets.FileInput], note: str = "") -> _assets.AssetVersion:
         self._check("asset.write", asset_id)
-        return _assets.publish(self.scope, self.user, asset_id, files, note, assets_dir=self.settings.assets)
+        return _assets.publish(self.scope, self.user, asset_id, files, note, assets_dir=self.assets_dir)
 
     def publish_artifact(self, asset_id: str, sha256: str, ext: str, note: str = "",
                          name: str | None = None) -> _assets.AssetVersion:
         self._check("asset.write", asset_id)
         return _assets.publish_artifact(self.scope, self.user, asset_id, sha256, ext, note,
-                                        assets_dir=self.settings.assets, name=name)
+                                        assets_dir=self.assets_dir, name=name)
 
     def assets(self, *, kind: str | None = None, entity_id: str | None = None) -> list[_assets.Asset]:
         self._check("asset.read")

@@ -119,3 +119,11 @@ def test_changing_a_locked_character_makes_a_version_and_flags_old_images(studio
     assert cosine(vec, target) < limit
     versions = studio.character_versions("mara")
     assert versions["version"].to_list() == [1, 2] and versions["locked"].all()
+
+
+def test_each_tenant_keeps_its_files_apart(studio):
+    """Artifacts live under the tenant's own folder, so one tenant's files never sit among another's."""
+    images = studio.character_images()
+    root = studio.settings.assets
+    assert studio.assets_dir == root / studio.tenant
+    assert all(Path(p).is_relative_to(studio.assets_dir) for p in images["path"])

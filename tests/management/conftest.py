@@ -52,7 +52,7 @@ class World:
 
     @property
     def assets_dir(self) -> Path:
-        return self.settings.assets
+        return self.settings.assets / TENANT  # the Studio keeps each tenant's files apart
 
     def studio(self, person: str) -> S:
         return S(self.store, self.who[person].tenant_id, PROJECT, self.settings, user=self.who[person])
