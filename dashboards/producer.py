@@ -931,7 +931,8 @@ def approvals_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
         return pn.pane.Alert("No versions to review yet: publish an asset version (`studio assets publish`) or "
                              "run `studio demo`.", alert_type="info")
     counts = table["Status"].value_counts()
-    kpis = pn.Row(*(_kpi(s.title(), str(int(counts.get(s, 0)))) for s in APPROVAL_COLOURS),
+    kpis = pn.Row(*(_kpi(s.title(), str(int(counts.get(s, 0)))).clone(css_classes=[f"kpi-{s}"])
+                    for s in APPROVAL_COLOURS),
                   _kpi("Versions", str(len(table))), _kpi("Comments", str(int(table["Comments"].sum()))),
                   margin=(0, 10), css_classes=["approvals-kpis"])
     status = pn.widgets.Select(name="Status", options=["all", *APPROVAL_COLOURS], value="all", width=160,
@@ -979,13 +980,13 @@ def billing_periods(now: date | None = None) -> tuple[str, str]:
     return str(current), str(previous)
 
 
-def usage_chart(by_model: pl.DataFrame) -> hv.Bars:
+def usage_chart(by_model: pl.DataFrame, project: str) -> hv.Bars:
     """GPU-seconds per model, stacked by GPU kind: which model costs what."""
     data = by_model.select("model", "gpu_kind", pl.col("gpu_seconds").cast(pl.Float64)).to_pandas()
     return hv.Bars(data, kdims=[("model", "Model"), ("gpu_kind", "GPU kind")],
                    vdims=[("gpu_seconds", "GPU-seconds")]).opts(
         stacked=True, tools=["hover"], responsive=True, height=DAY_CHART_HEIGHT, xrotation=30,
-        title="GPU-seconds by model and GPU kind (this project)", default_tools=["save", "reset"])
+        title=f"GPU-seconds by model and GPU kind · {project}", default_tools=["save", "reset"])
 
 
 def usage_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
@@ -1018,7 +1019,7 @@ def usage_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
                                         sizing_mode="stretch_width", css_classes=["usage-table"])
                    if not usage.is_empty() else
                    pn.pane.Alert(f"No usage in {previous} or {current}.", alert_type="info"))
-    chart = (pn.pane.HoloViews(usage_chart(by_model), sizing_mode="stretch_width", css_classes=["usage-chart"])
+    chart = (pn.pane.HoloViews(usage_chart(by_model, studio.project), sizing_mode="stretch_width", css_classes=["usage-chart"])
              if not by_model.is_empty() else
              pn.pane.Alert(f"No GPU usage recorded for project {studio.project!r} yet.", alert_type="info",
                            css_classes=["usage-empty"]))
@@ -1043,7 +1044,9 @@ def usage_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
             sizing_mode="stretch_width")
     return pn.Column(
         pn.pane.Markdown(f"## Usage · tenant {studio.tenant} · {current} and {previous}", margin=(0, 10)), kpis,
-        gauge, quota_note, chart, pn.pane.Markdown("### Usage by project and meter", margin=(10, 10, 0, 10)),
+        gauge, quota_note,
+        pn.pane.Markdown(f"### GPU-seconds by model and GPU kind · {studio.project}", margin=(10, 10, 0, 10)),
+        chart, pn.pane.Markdown("### Usage by project and meter", margin=(10, 10, 0, 10)),
         usage_table, pn.pane.Markdown("### Invoices", margin=(10, 10, 0, 10)), inv_table,
         pn.pane.Markdown(f"### Draft invoice · {current}", margin=(10, 10, 0, 10)), draft_view,
         sizing_mode="stretch_width")

@@ -171,7 +171,9 @@ def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
         if proc.poll() is not None:
             pytest.fail(f"panel serve exited with {proc.returncode} before answering:\n{log.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
+            # One probe waits for its page: each request builds a whole session (every tab), and a
+            # short timeout would pile new sessions onto a server still building the last one.
+            with urllib.request.urlopen(url, timeout=max(1.0, deadline - time.monotonic())) as resp:
                 if resp.status == 200:
                     return
                 last = f"HTTP {resp.status}"
@@ -294,9 +296,24 @@ def _review_round(studio: Studio) -> None:
             studio.sign_off(asset.asset_id, v.version, chain[0], "approved")
 
 
+def _dated_tasks(studio: Studio) -> None:
+    """Storyboard tasks with start and due dates on the first scenes, in several states, for the
+    Timeline (the demo's design tasks carry an estimate only)."""
+    sid = studio.scripts()["script_id"][-1]
+    numbers = studio.scenes(sid)["number"].to_list()[:6]
+    statuses = ["done", "done", "wip", "wfa", "retake", "todo"]
+    for i, number in enumerate(numbers):
+        start = REVIEW_START + timedelta(days=4 * i)
+        task = studio.create_task("storyboard", "scene", f"scene-{number}".lower(), name=f"Boards sc. {number}",
+                                  start_date=start, due_date=start + timedelta(days=5), estimate_days=4)
+        if statuses[i] != "todo":
+            studio.set_task_status(task.task_id, statuses[i])
+
+
 def _last_month_usage(studio: Studio) -> None:
     """A price plan from last month on, last month's usage (as the metering would have recorded it)
-    and its issued invoice, so the Usage page has two periods and one invoice to show."""
+    and its issued invoice, so the Usage page has two periods and one invoice to show. Call it on
+    the second project: the main project's budget prices its own metering, which must not change."""
     from studio_kit.platform.billing import Period, _now
 
     previous = Period.of(Period.of(_now()).start - timedelta(days=1))
@@ -304,18 +321,23 @@ def _last_month_usage(studio: Studio) -> None:
     studio.scope.insert("usage_record", [
         {"idempotency_key": f"fixture-{previous}-{i}", "job_id": f"fixture-{i}", "model": model, "gpu_kind": kind,
          "gpu_seconds": seconds, "recorded_at": previous.start + timedelta(days=3 + i)}
-        for i, (model, kind, seconds) in enumerate([("tiny-sd", "h100", 40_000.0), ("tiny-sd", "h100", 8_000.0),
-                                                    ("tiny-tts", "l4", 450.0)])])
+        for i, (model, kind, seconds) in enumerate([("tiny-sd", "H100", 40_000.0), ("tiny-sd", "H100", 8_000.0),
+                                                    ("tiny-tts", "A100", 450.0)])])
     studio.issue_invoice(previous)
 
 
 @pytest.fixture(scope="session")
 def operations_store(dashboard_store: DashboardStore) -> DashboardStore:
     """The dashboard store with a review round, dated tasks, a price plan, last month's usage and an
-    invoice; each added only when the demo did not already make it. Request it before dashboard_server."""
+    invoice; each added only when the demo did not already make it (it makes the review round now). Request it before dashboard_server."""
     with Studio.open(Settings(), store_path=dashboard_store.path, project=MAIN_PROJECT, tenant=TENANT) as studio:
         if not studio.assets():
             _review_round(studio)
-        if studio.invoices().is_empty():
+        if not any(t.start_date or t.due_date for t in studio.tasks()):
+            _dated_tasks(studio)
+        billed = not studio.invoices().is_empty()
+    if not billed:
+        with Studio.open(Settings(), store_path=dashboard_store.path, project=SECOND_PROJECT,
+                         tenant=TENANT) as studio:
             _last_month_usage(studio)
     return dashboard_store
