@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import panel as pn
+from playwright.sync_api import expect
 
 from studio_kit.settings import Settings
 from studio_kit.store import Store
@@ -62,18 +63,16 @@ def test_approvals_page_shows_signoffs_filters_and_one_versions_detail(
     # The status filter narrows the table to the rejected versions.
     rejected = sorted(a for (a, _), s in states.items() if s == "rejected")
     page.page.locator(".approvals-status select").select_option("rejected")
-    page.page.wait_for_function(
-        "n => document.querySelectorAll('.approvals-table .tabulator-cell[tabulator-field=\"Asset\"]').length === n",
-        arg=len(rejected))
+    expect(page.page.locator('.approvals-table .tabulator-cell[tabulator-field="Asset"]')).to_have_count(
+        len(rejected))
     assert sorted(_cells(page, ".approvals-table", "Asset")) == rejected
 
     # Picking a version shows its sign-off history and its notes.
     key = f"{rejected[0]}@v1"
     page.page.locator(".approval-picker select").select_option(key)
     page.page.locator(".approval-detail").get_by_text(key, exact=False).first.wait_for(state="visible")
-    page.page.wait_for_function(
-        "n => document.querySelectorAll('.comments-table .tabulator-cell[tabulator-field=\"Note\"]').length === n",
-        arg=len(notes[key]))
+    expect(page.page.locator('.comments-table .tabulator-cell[tabulator-field="Note"]')).to_have_count(
+        len(notes[key]))
     assert _cells(page, ".comments-table", "Note") == notes[key]["Note"].tolist()
     assert _cells(page, ".signoff-table", "Decision") == history[key]["Decision"].tolist()
     assert "rejected" in _cells(page, ".signoff-table", "Decision")
