@@ -37,7 +37,7 @@ from studio_kit.preproduction.schedule import Strip
 from studio_kit.screenplay.model import format_eighths
 from studio_kit.settings import Settings
 from studio_kit.store import Store, StoreError
-from studio_kit.studio import ALL_MIGRATIONS, Studio
+from studio_kit.studio import ALL_MIGRATIONS, AccessDenied, Studio
 
 hv.extension("bokeh", logo=False)
 pn.extension("tabulator", notifications=False)
@@ -1194,7 +1194,7 @@ class StoreReader:
 
 # -- the app ------------------------------------------------------------------------------------------
 
-_READ_ERRORS = (StoreError, ValueError, duckdb.Error)
+_READ_ERRORS = (StoreError, ValueError, duckdb.Error, AccessDenied)
 
 
 class _Selection(param.Parameterized):
@@ -1227,8 +1227,9 @@ class ProducerDashboard:
         self._load_projects(project)
 
     def _page_view(self, name: str) -> pn.viewable.Viewable:
-        return pn.panel(pn.bind(self._render, name=name, current=self.selection.param.current),
-                        loading_indicator=True, sizing_mode="stretch_width")
+        # lazy: a page is read and built when its tab is first shown, not for every tab on every visit.
+        return pn.param.ParamFunction(pn.bind(self._render, name=name, current=self.selection.param.current),
+                                      lazy=True, loading_indicator=True, sizing_mode="stretch_width")
 
     def _render(self, name: str, current: tuple[str, str]) -> pn.viewable.Viewable:
         project, script_id = current
