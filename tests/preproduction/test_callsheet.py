@@ -42,12 +42,19 @@ def board(tmp_path_factory):
     studio.close()
 
 
+def shooting(stored):
+    """The board's days that shoot and their dates (a day the board leaves empty gets no sheet)."""
+    pairs = [(day, when) for day, when in zip(stored.schedule.days, stored.dates(), strict=True) if day]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def test_one_sheet_per_shoot_day_with_dates(board):
     stored, *_, sheets = board
-    assert len(sheets) == stored.shoot_days > 1
-    assert [s.day for s in sheets] == list(range(1, stored.shoot_days + 1))
-    assert [s.date for s in sheets] == stored.dates()
-    assert {s.total_days for s in sheets} == {stored.shoot_days}
+    days, dates = shooting(stored)
+    assert len(sheets) == len(days) > 1
+    assert [s.day for s in sheets] == list(range(1, len(days) + 1))
+    assert [s.date for s in sheets] == dates
+    assert {s.total_days for s in sheets} == {len(days)}
     assert all(s.title == "NIGHT TRAIN" and s.weather == "n/a offline" for s in sheets)
 
 
@@ -55,7 +62,7 @@ def test_a_day_without_scenes_gets_no_call_sheet(board):
     """A hole in the board (the location closed that day) calls nobody: sheets are numbered by shoot
     day and the advance schedule skips to the next shoot day."""
     stored, cast, dood, bd, prod, sheets = board
-    days = stored.schedule.days
+    days = shooting(stored)[0]
     holed = replace(stored, schedule=replace(stored.schedule, days=[days[0], [], *days[1:]]))
     names = {int(r["cast_id"]): r["character"] for r in cast.iter_rows(named=True)}
     again = build_call_sheets(holed, cast, dood_for(holed, names), bd, prod)
@@ -70,7 +77,7 @@ def test_a_day_without_scenes_gets_no_call_sheet(board):
 
 def test_scene_rows_are_the_days_strips(board):
     stored, *_, sheets = board
-    for sheet, day in zip(sheets, stored.schedule.days, strict=True):
+    for sheet, day in zip(sheets, shooting(stored)[0], strict=True):
         assert [(r.number, r.int_ext, r.set, r.day_night, r.cast, r.eighths, r.synopsis) for r in sheet.scenes] == [
             (s.number, s.int_ext, s.set, s.day_night, tuple(s.cast), s.eighths, s.synopsis) for s in day]
         starts = [r.start for r in sheet.scenes]
@@ -84,7 +91,7 @@ def test_scene_rows_are_the_days_strips(board):
 def test_cast_rows_are_the_days_cast_with_dood_codes(board):
     stored, cast, dood, _, prod, sheets = board
     character = dict(cast.select("cast_id", "character").iter_rows())
-    for sheet, day in zip(sheets, stored.schedule.days, strict=True):
+    for sheet, day in zip(sheets, shooting(stored)[0], strict=True):
         working = sorted({c for s in day for c in s.cast})
         assert [r.cast_id for r in sheet.cast] == working
         status = dood.status_on(sheet.day)
@@ -127,7 +134,7 @@ def test_shooting_call_follows_the_rule(board):
     stored, *_, prod, sheets = board
     wanted = {"night": prod.rules.night_shooting_call, "split": prod.rules.split_shooting_call,
               "day": prod.rules.day_shooting_call}
-    for sheet, day in zip(sheets, stored.schedule.days, strict=True):
+    for sheet, day in zip(sheets, shooting(stored)[0], strict=True):
         assert sheet.call_rule == call_rule_for(day)
         assert sheet.shooting_call == datetime.combine(sheet.date, wanted[sheet.call_rule])
     assert prod.rules.night_shooting_call == time(18, 0)
@@ -152,15 +159,16 @@ def test_sun_times_plausible_for_march(board):
 
 def test_advance_schedule_is_next_days_scenes(board):
     stored, *_, sheets = board
-    for sheet, nxt in zip(sheets, stored.schedule.days[1:], strict=False):
+    days, dates = shooting(stored)
+    for sheet, nxt in zip(sheets, days[1:], strict=False):
         assert [r.number for r in sheet.advance] == [s.number for s in nxt]
-        assert sheet.advance_day == sheet.day + 1 and sheet.advance_date == stored.dates()[sheet.day]
+        assert sheet.advance_day == sheet.day + 1 and sheet.advance_date == dates[sheet.day]
     assert sheets[-1].advance == () and sheets[-1].advance_day is None
 
 
 def test_background_and_special_requirements_from_breakdown(board):
     stored, _, _, bd, _, sheets = board
-    for sheet, day in zip(sheets, stored.schedule.days, strict=True):
+    for sheet, day in zip(sheets, shooting(stored)[0], strict=True):
         uids = {s.scene_uid: s.number for s in day}
         bg = sorted((uids[t.scene_uid], t.name, t.count) for t in bd.tags
                     if t.category_id == 101 and t.scene_uid in uids)
@@ -173,7 +181,7 @@ def test_background_and_special_requirements_from_breakdown(board):
 
 def test_missing_location_names_location_and_file(board):
     stored, cast, dood, bd, prod, _ = board
-    gone = stored.schedule.days[0][0].location
+    gone = shooting(stored)[0][0][0].location
     short = replace(prod, locations={k: v for k, v in prod.locations.items() if k != gone})
     with pytest.raises(CallSheetError) as err:
         build_call_sheets(stored, cast, dood, bd, short)
