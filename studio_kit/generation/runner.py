@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -68,10 +69,8 @@ def encode_result(task: str, result: Any) -> tuple[bytes, str, str, dict[str, An
         result.save(buf, format="PNG")
         layout = result.info.get("studio_layout") if hasattr(result, "info") else None
         if isinstance(layout, str):
-            try:
+            with suppress(ValueError):  # a layout that is not JSON is kept as the text it is
                 layout = json.loads(layout)
-            except ValueError:
-                pass
         meta = {"width": result.width, "height": result.height}
         if layout is not None:
             meta["studio_layout"] = layout
@@ -107,13 +106,11 @@ class ModelWorker:
             kind = "cpu"
             if gpu_ids:
                 kind = "unknown-gpu"  # Ray assigned a GPU that CUDA cannot see (a simulated cluster)
-                try:
+                with suppress(ImportError):  # no torch: the device keeps the kind Ray gave it
                     import torch
 
                     if torch.cuda.is_available():
                         kind = torch.cuda.get_device_name(0)
-                except ImportError:
-                    pass
             self._info = {"node_id": ctx.get_node_id(), "worker_id": ctx.get_worker_id(),
                           "actor_id": ctx.get_actor_id(), "gpu_ids": gpu_ids, "gpu_kind": kind, "pid": os.getpid()}
         return self._info

@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -231,10 +232,8 @@ def authorize(store: Store | None, who: Principal, action: str, tenant_id: str, 
     else:
         reason = f"your role here ({who.role_in(project_id)}) may not {action}"
     if store is not None and not store.read_only and who.tenant_id == tenant_id:
-        try:
+        with suppress(StoreError):  # the refusal stands even when the audit row cannot be written
             audit(store, tenant_id, project_id, who.person_id, action, target, "refused", {"reason": reason})
-        except StoreError:
-            pass
     raise AccessDenied(f"{who.person_id} may not {action} in project {project_id!r}: {reason}")
 
 
