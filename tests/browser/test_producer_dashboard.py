@@ -21,7 +21,16 @@ from studio_kit.settings import Settings
 from studio_kit.store import StoreError
 from studio_kit.studio import Studio
 
-from .conftest import APP, MAIN_PROJECT, SECOND_PROJECT, TENANT, BrowserPage, DashboardServer, DashboardStore
+from .conftest import (
+    APP,
+    MAIN_PROJECT,
+    SCHEDULE_START,
+    SECOND_PROJECT,
+    TENANT,
+    BrowserPage,
+    DashboardServer,
+    DashboardStore,
+)
 
 #: Where the screenshots go when STUDIO_SHOTS names a folder (to look at them); tmp_path otherwise.
 SHOTS = os.environ.get("STUDIO_SHOTS")
@@ -277,7 +286,10 @@ def test_call_sheet_page_follows_the_day_picker(page: BrowserPage, dashboard_ser
         sheet.get_by_text(f"Day {day} of {total}", exact=True).first.wait_for(state="visible")
         scenes = sheet.locator("h2", has_text="Scenes").locator("xpath=following-sibling::table[1]")
         assert scenes.locator("tr").nth(1).locator("td").first.inner_text().strip() == first_scene
-    assert picker.locator("option").all_inner_texts()[0] == "Day 1 — Mon Mar 1"  # the fixture's start date
+    # The first sheet is the board's first day that shoots: the fixture's start date or, when the
+    # board keeps that day empty, a later one.
+    assert picker.locator("option").all_inner_texts()[0] == producer.day_label(1, sheets[0][1])
+    assert sheets[0][1] >= SCHEDULE_START
     shot = _shot(tmp_path, "producer_callsheet.png")
     page.page.screenshot(path=str(shot), full_page=True)
     _assert_not_blank(shot)
