@@ -168,7 +168,7 @@ def _review_round(studio: Studio, res: DemoResult) -> None:
 
     store, tenant, project = studio.store, studio.tenant, studio.project
     for pid, (name, role, dept) in DEMO_CREW.items():
-        if store.con.execute("SELECT 1 FROM person WHERE tenant_id = ? AND person_id = ?", [tenant, pid]).fetchall():
+        if access.has_person(store, tenant, pid):
             continue
         access.add_person(store, tenant, pid, name, f"{pid}@example.com", actor=studio.user.person_id)
         access.set_role(store, tenant, project, pid, role, actor=studio.user.person_id, department=dept)

@@ -137,38 +137,34 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": message, **extra}, status_code=status)
 
 
+def _message(exc: Exception) -> str:
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+#: (exception, status, fixed message or None). Starlette picks the handler by the exception's MRO,
+#: so ScopeError (a StoreError) gets its own 404 here, not StoreError's 409.
+_STATUS_OF: tuple[tuple[type[Exception], int, str | None], ...] = (
+    (AccessDenied, 403, None), (NotFound, 404, None), (ScopeError, 404, "not found"), (KeyError, 404, None),
+    (StoreError, 409, None), (ScreenplayError, 400, None), (ValueError, 422, None),
+)
+
+
+def _handler(status: int, fixed: str | None) -> Callable:
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return _error(status, fixed or _message(exc) or "not found")
+
+    return handle
+
+
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(Unauthenticated)
     async def _unauth(_: Request, exc: Unauthenticated) -> JSONResponse:
         return JSONResponse({"detail": keys.GENERIC_REFUSAL}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
-    @app.exception_handler(AccessDenied)
-    async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
-        return _error(403, str(exc))
-
-    @app.exception_handler(NotFound)
-    async def _notfound(_: Request, exc: NotFound) -> JSONResponse:
-        return _error(404, str(exc))
-
-    @app.exception_handler(ScopeError)
-    async def _scope(_: Request, exc: ScopeError) -> JSONResponse:
-        return _error(404, "not found")
-
-    @app.exception_handler(KeyError)
-    async def _key(_: Request, exc: KeyError) -> JSONResponse:
-        return _error(404, str(exc.args[0]) if exc.args else "not found")
-
-    @app.exception_handler(StoreError)
-    async def _store(_: Request, exc: StoreError) -> JSONResponse:
-        return _error(409, str(exc))
-
-    @app.exception_handler(ScreenplayError)
-    async def _screenplay(_: Request, exc: ScreenplayError) -> JSONResponse:
-        return _error(400, str(exc))
-
-    @app.exception_handler(ValueError)
-    async def _value(_: Request, exc: ValueError) -> JSONResponse:
-        return _error(422, str(exc))
+    # Domain errors -> status; the message is the engine's own (it names what to do), except where
+    # the status alone must speak (another tenant's project reads as plain "not found").
+    for exc_type, status, fixed in _STATUS_OF:
+        app.add_exception_handler(exc_type, _handler(status, fixed))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

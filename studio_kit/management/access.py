@@ -168,12 +168,17 @@ def add_person(store: Store, tenant_id: str, person_id: str, name: str, email: s
         raise ValueError(f"person id {person_id!r}: lower-case letters, digits, '.', '_', '-', '@' (max 63)")
     store.ensure_tenant(tenant_id)
     with store.transaction() as con:
-        if con.execute("SELECT 1 FROM person WHERE tenant_id = ? AND person_id = ?", [tenant_id, person_id]).fetchall():
+        if has_person(store, tenant_id, person_id):
             raise StoreError(f"person {person_id!r} already exists in tenant {tenant_id!r}")
         con.execute("INSERT INTO person VALUES (?, ?, ?, ?, ?, true, ?)",
                     [tenant_id, person_id, name, email, is_admin, _now()])
         audit(store, tenant_id, "", actor, "person.add", person_id, "ok", {"admin": is_admin})
     return person_id
+
+
+def has_person(store: Store, tenant_id: str, person_id: str) -> bool:
+    return bool(store.con.execute("SELECT 1 FROM person WHERE tenant_id = ? AND person_id = ?",
+                                  [tenant_id, person_id]).fetchall())
 
 
 def set_role(store: Store, tenant_id: str, project_id: str, person_id: str, role: Role | str | None, *,
