@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -37,14 +38,15 @@ from .screenplay.errors import ScreenplayError
 from .screenplay.pagination import layout_for
 from .settings import Settings
 from .store import Migration, ProjectScope, Store, StoreError
-from .writing import scripts
+from .writing import scripts, shots_store
 
 #: Every engine's tables, applied when a store opens.
 ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.MIGRATIONS,
                                           *schedule_store.MIGRATIONS, *budget_store.MIGRATIONS,
                                           *metering.MIGRATIONS, *generation_jobs.MIGRATIONS,
                                           *character_store.MIGRATIONS, *access.MIGRATIONS, *keys.MIGRATIONS,
-                                          *billing.MIGRATIONS, *management_ops.MIGRATIONS)
+                                          *billing.MIGRATIONS, *management_ops.MIGRATIONS,
+                                          *shots_store.MIGRATIONS)
 
 
 def requires(action: str) -> Callable:
@@ -556,6 +558,198 @@ class Studio(ManagementOps, PlatformOps):
         ids = [self.character(c).character_id for c in character_ids]
         return characters.render_shot(self.scope, self._image_jobs(), self.image_embedder(), request, ids, key=key,
                                       scene=scene, label=label, story_day=story_day, shot_index=shot_index)
+
+
+    # -- writing: shot lists, boards, animatics ------------------------------------------------------
+    def _scene_uids(self, stored: scripts.StoredScript, scenes: Any = None) -> list[str]:
+        """Scene uids from printed numbers (``"3"``, ``"12A"``) or uids; all scenes when None."""
+        if scenes is None:
+            return list(stored.scene_uids)
+        number_of = {sc.number: uid for sc, uid in zip(stored.analysis.scenes, stored.scene_uids, strict=True)}
+        out = []
+        for s in ([scenes] if isinstance(scenes, str | int) else scenes):
+            key = str(s)
+            if key in stored.scene_uids:
+                out.append(key)
+            elif key in number_of:
+                out.append(number_of[key])
+            else:
+                raise ValueError(f"script {stored.script_id!r} v{stored.version} has no scene {key!r} (scenes "
+                                 f"{', '.join(list(number_of)[:12])}{'...' if len(number_of) > 12 else ''})")
+        return out
+
+    @requires("script.write")
+    def make_shot_lists(self, scenes: Any = None, *, mode: str = "rules", script_id: str | None = None,
+                        version: int | None = None, note: str = "", progress: bool = False):
+        """Shot lists for these scenes (default: all), stored as each scene's next version.
+
+        ``mode="rules"``: the coverage rules of ``writing.shots`` over the scene's content and the
+        breakdown's props. ``mode="llm"``: the profile's text model writes each list as JSON (as
+        jobs on the runner); shots naming characters not in the scene are dropped with a message,
+        a scene the model gave nothing usable for is reported and keeps its earlier version."""
+        from .generation.base import TextRequest
+        from .preproduction.categories import PROPS
+        from .writing import shots as shots_mod
+
+        if mode not in ("rules", "llm"):
+            raise ValueError(f"mode {mode!r}: use 'rules' or 'llm'")
+        stored = self.stored_script(script_id, version)
+        a = stored.analysis
+        uids = self._scene_uids(stored, scenes)
+        bd = self.breakdown(stored.script_id, stored.version)
+        index = {uid: k for k, uid in enumerate(stored.scene_uids)}
+        run = shots_mod.ShotListRun()
+        if mode == "rules":
+            for uid in uids:
+                k = index[uid]
+                sc = a.scenes[k]
+                prev = a.scenes[k - 1].location if k > 0 else None
+                props = sorted(bd.names(sc.number, PROPS))
+                run.shot_lists.append(shots_mod.default_shot_list(a.screenplay, sc, scene_uid=uid, props=props,
+                                                                  previous_location=prev))
+        else:
+            from .generation.runner import RunnerTextJobs
+
+            prompts = []
+            for uid in uids:
+                sc = a.scenes[index[uid]]
+                text = "\n".join(e.text for e in a.screenplay.elements[sc.first:sc.last + 1])
+                prompts.append(TextRequest(shots_mod.shot_list_prompt(text, sc, sc.characters,
+                                                                      sorted(bd.names(sc.number, PROPS))),
+                                           system=shots_mod.SHOT_LIST_SYSTEM, max_new_tokens=1200))
+            answers = RunnerTextJobs(self.runner(progress=progress), key_prefix=f"shots:{stored.script_id}").complete(
+                prompts)
+            for uid, answer in zip(uids, answers, strict=True):
+                sc = a.scenes[index[uid]]
+                try:
+                    sl, problems = shots_mod.parse_llm_shots(answer, sc, sc.characters, scene_uid=uid)
+                except shots_mod.ShotListError as exc:
+                    run.errors.append(str(exc))
+                    continue
+                run.errors += problems
+                run.shot_lists.append(shots_mod.time_shots(sl, a.screenplay, sc) if sl.seconds == 0 else sl)
+        run.versions = shots_store.save_shot_lists(self.scope, stored.script_id, stored.version, run.shot_lists,
+                                                   note=note)
+        return run
+
+    @requires("project.read")
+    def shot_list(self, scene: str, *, version: int | None = None, script_id: str | None = None):
+        """A scene's stored shot list (by printed number or uid; default the latest version)."""
+
+        stored = self.stored_script(script_id)
+        (uid,) = self._scene_uids(stored, [scene])
+        return shots_store.load_shot_list(self.scope, stored.script_id, uid, version)[0]
+
+    @requires("project.read")
+    def shot_lists(self, script_id: str | None = None) -> pl.DataFrame:
+
+        return shots_store.shot_lists_frame(self.scope, self.script_id(script_id))
+
+    @requires("script.write")
+    def save_shot_list(self, shot_list, *, note: str = "edited", script_id: str | None = None) -> int:
+        """Store an edited shot list (``ShotList.edited(...)``) as its scene's next version."""
+        from .writing import shots as shots_mod
+
+        stored = self.stored_script(script_id)
+        if shot_list.scene_uid not in stored.scene_uids:
+            raise ValueError(f"shot list for scene {shot_list.scene_number}: scene uid {shot_list.scene_uid} is not in "
+                             f"script {stored.script_id!r} v{stored.version}")
+        shots_mod.validate(shot_list)
+        return shots_store.save_shot_lists(self.scope, stored.script_id, stored.version, [shot_list],
+                                           note=note)[shot_list.scene_uid]
+
+    @requires("project.read")
+    def export_shot_lists(self, out: str | Path, scenes: Any = None, *, script_id: str | None = None) -> Path:
+        """The latest shot lists as CSV or PDF (by the file's suffix)."""
+        from .writing import boards
+        from .writing import shots as shots_mod
+
+        out = Path(out)
+        stored = self.stored_script(script_id)
+        lists = [shots_store.load_shot_list(self.scope, stored.script_id, u)[0]
+                 for u in self._scene_uids(stored, scenes)
+                 if self.scope.one("SELECT 1 FROM {shot_list} WHERE script_id = $s AND scene_uid = $u",
+                                   {"s": stored.script_id, "u": u})]
+        if out.suffix.lower() == ".csv":
+            data = shots_mod.to_csv(lists).encode()
+        elif out.suffix.lower() == ".pdf":
+            data = boards.shot_list_pdf(lists, title=f"{stored.title} - shot list")
+        else:
+            raise ValueError(f"{out}: export shot lists as .csv or .pdf")
+        _atomic_write(out, data)
+        return out
+
+    @requires("generation.submit")
+    def make_boards(self, scenes: Any = None, *, script_id: str | None = None, size: tuple[int, int] | None = None):
+        """Storyboard frames for every shot of these scenes' latest shot lists (scenes without one get
+        the rules' list first), made as jobs on the runner with each character's locked identity and
+        scored for consistency; returns the run (frames and per-shot errors)."""
+        from .writing import boards
+
+        stored = self.stored_script(script_id)
+        uids = self._scene_uids(stored, scenes)
+        missing = [u for u in uids if not self.scope.one(
+            "SELECT 1 FROM {shot_list} WHERE script_id = $s AND scene_uid = $u", {"s": stored.script_id, "u": u})]
+        if missing:
+            self.make_shot_lists(missing, script_id=stored.script_id)
+        return boards.make_boards(self.scope, self._image_jobs(), self.image_embedder(), stored, uids,
+                                  size=size or boards.BOARD_SIZE)
+
+    @requires("project.read")
+    def board_frames(self, scene: str | None = None, *, script_id: str | None = None) -> pl.DataFrame:
+
+        stored = self.stored_script(script_id)
+        uid = self._scene_uids(stored, [scene])[0] if scene is not None else None
+        return shots_store.frames_frame(self.scope, stored.script_id, uid)
+
+    def _board_cuts(self, stored: scripts.StoredScript, uid: str):
+        """A scene's latest shot list, its edit (cuts) and its board frames (shot -> path, scores)."""
+        from .writing import shots as shots_mod
+
+        sc = stored.analysis.scenes[stored.scene_uids.index(uid)]
+        sl, _ = shots_store.load_shot_list(self.scope, stored.script_id, uid)
+        cuts = shots_mod.cut_scene(sl, shots_mod.scene_beats(stored.analysis.screenplay, sc),
+                                   shots_mod.scene_seconds(sc))
+        frames = shots_store.frames_frame(self.scope, stored.script_id, uid)
+        paths = {r["shot"]: r["path"] for r in frames.iter_rows(named=True)}
+        scores = {r["shot"]: json.loads(r["scores"]) for r in frames.iter_rows(named=True)}
+        return sc, sl, cuts, paths, scores
+
+    @requires("project.read")
+    def export_boards(self, out: str | Path, scenes: Any = None, *, script_id: str | None = None) -> Path:
+        """The boards of these scenes (default: every scene with a board) as one PDF."""
+        from .writing import boards
+
+        stored = self.stored_script(script_id)
+        uids = self._scene_uids(stored, scenes)
+        panels = []
+        for uid in uids:
+            if not self.scope.one("SELECT 1 FROM {board_frame} WHERE script_id = $s AND scene_uid = $u",
+                                  {"s": stored.script_id, "u": uid}):
+                if scenes is not None:
+                    raise ValueError(f"scene {uid} has no board yet; make it first (Studio.make_boards)")
+                continue
+            _sc, sl, cuts, paths, scores = self._board_cuts(stored, uid)
+            panels += boards.panels_for(sl, cuts, paths, scores)
+        out = Path(out)
+        _atomic_write(out, boards.boards_pdf(panels, title=f"{stored.title} - storyboards"))
+        return out
+
+
+def _atomic_write(out: Path, data: bytes) -> None:
+    """Write through a temporary file beside ``out`` so a failure never leaves half a file."""
+    import os
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 __all__ = ["ALL_MIGRATIONS", "AccessDenied", "Studio", "requires"]

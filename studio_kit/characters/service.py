@@ -234,6 +234,46 @@ def render_shot(scope: ProjectScope, jobs: ImageJobs, embedder: Any, request: Im
     return r, scores
 
 
+@dataclass(frozen=True)
+class FrameScore:
+    """How far one character in one frame is from its lock (cosine to the reference of the
+    frame's size class; below ``threshold`` is drift)."""
+
+    character_id: str
+    score: float
+    threshold: float
+    drift: bool
+
+
+def score_frames(scope: ProjectScope, embedder: Any, frames: Sequence[tuple[Rendered, ImageRequest, Sequence[str]]],
+                 *, kind: str, labels: Sequence[str], scenes: Sequence[str]) -> list[dict[str, FrameScore]]:
+    """Score every named character of many finished frames against its lock in one embedding call,
+    and record each as a character image (one transaction; a replayed job is not counted twice).
+    Frames are (rendered, request, character ids); characters must be locked."""
+    items: list[tuple[int, str, Lock, int]] = []
+    crops: list[tuple[Any, Sequence[int] | None]] = []
+    for k, (r, _req, cids) in enumerate(frames):
+        for cid in cids:
+            _, locked = require_lock(scope, cid)
+            assert locked.lock is not None
+            items.append((k, cid, locked.lock, locked.version))
+            crops.append((r.image, r.layout.get(cid)))
+    vectors = embed_regions(embedder, crops)
+    out: list[dict[str, FrameScore]] = [{} for _ in frames]
+    rows = []
+    for (k, cid, lock, version), v in zip(items, vectors, strict=True):
+        r, req, _ = frames[k]
+        target, limit = lock.target_for(req.shot_size)
+        score = cosine(v, target)
+        out[k][cid] = FrameScore(cid, score, limit, bool(score < limit))
+        rows.append({"image_id": r.job_id, "character_id": cid, "version": version, "kind": kind,
+                     "label": labels[k], "scene": scenes[k], "job_id": r.job_id, "artifact": r.artifact,
+                     "path": r.path, "box": r.layout.get(cid), "score": score, "threshold": limit,
+                     "drift": bool(score < limit), "embedder": lock.embedder})
+    cstore.record_images(scope, rows)
+    return out
+
+
 def character_for(scope: ProjectScope, name_or_id: str) -> Character:
     """Find a character by id or by name as the script writes it (``MARA`` or ``mara``)."""
     try:

@@ -26,7 +26,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -46,6 +46,7 @@ from .base import (
     SpeechRequest,
     TextRequest,
     request_from_json,
+    request_to_json,
 )
 from .profile import ModelProfile, load_backend
 
@@ -440,3 +441,27 @@ def _short(exc: BaseException) -> str:
         return f"{type(cause).__name__}: {cause}"
     lines = [line for line in str(exc).strip().splitlines() if line.strip()]
     return lines[-1] if lines else type(exc).__name__
+
+
+class RunnerTextJobs:
+    """Text completions as jobs on the runner (``complete(requests) -> [str]``, the protocol the
+    writing engine asks for): each request is a stored job, its answer a text artifact; keys make a
+    re-run reuse its jobs. A job that failed raises with its error (naming the job)."""
+
+    def __init__(self, runner: Runner, *, key_prefix: str = "text", timeout: float | None = None) -> None:
+        self.runner = runner
+        self.key_prefix = key_prefix
+        self.timeout = timeout
+
+    def complete(self, requests: Sequence[TextRequest]) -> list[str]:
+        keys = [f"{self.key_prefix}:{hashlib.sha256(request_to_json(r).encode()).hexdigest()[:24]}" for r in requests]
+        ids = [self.runner.submit("text", r, idempotency_key=k) for r, k in zip(requests, keys, strict=True)]
+        frame = self.runner.run(ids, timeout=self.timeout)
+        rows = {r["job_id"]: r for r in frame.iter_rows(named=True)}
+        out = []
+        for j in ids:
+            r = rows[j]
+            if r["status"] != "done" or not r.get("artifact_path"):
+                raise RuntimeError(f"text job {j} {r['status']}: {r.get('error') or 'no answer'}")
+            out.append(Path(r["artifact_path"]).read_text(encoding="utf-8"))
+        return out
