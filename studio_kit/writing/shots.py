@@ -295,9 +295,14 @@ def default_shot_list(screenplay: Screenplay, scene: Scene, *, scene_uid: str = 
             plan.append(dict(size="CU" if len(speakers) == 1 and lines > 2 else "MCU", kind="single", subject=s,
                              characters=(s,), movement="push in" if len(speakers) == 1 and lines > 2 else "static",
                              description=f"Single on {_title(s)}."))
-    for s in silent[:2]:
-        plan.append(dict(size="MCU", kind="reaction", subject=s, characters=(s,),
-                         description=f"{_title(s)} reacts."))
+    for s in silent[:2]:  # a reaction to what is said; in a silent scene, a single that follows them
+        if speakers:
+            plan.append(dict(size="MCU", kind="reaction", subject=s, characters=(s,),
+                             description=f"{_title(s)} reacts."))
+        else:
+            plan.append(dict(size="MS", kind="single", subject=s, characters=(s,),
+                             movement="tracking" if physical else "static",
+                             description=f"On {_title(s)}" + (", tracking with them." if physical else ".")))
     named = [p for p in dict.fromkeys(props) if p and _mentions(action_text, p.split()[-1])]
     for p in named[:max_inserts]:
         plan.append(dict(size="INSERT", angle="overhead" if len(p) < 40 else "high", kind="insert",
@@ -372,12 +377,16 @@ def cut_scene(shot_list: ShotList, beats: Sequence[Beat], seconds: float) -> lis
     two_shot = next((s for s in shots if s.kind == "two-shot"), None)
     reactions = [s for s in shots if s.kind == "reaction"]
     inserts = [s for s in shots if s.kind == "insert"]
+    speaking = {b.character for b in beats if b.kind == "dialogue"}
+    singles = [s for s in shots if s.kind == "single" and s.subject.upper() not in speaking]
     used: set[str] = set()
     plan: list[tuple[Shot, float, Beat | None]] = [(s, lead, None) for s in establishing]
     for k, (b, w) in enumerate(zip(beats, weight, strict=True)):
         share = body * w / total_w
         hits = [s for s in inserts if s.number not in used and s.props
                 and _mentions(b.text, s.props[0].split()[-1])] if b.kind == "action" else []
+        if b.kind == "action":  # a silent character's single, when the action names them
+            hits = [s for s in singles if s.number not in used and _mentions(b.text, s.subject)] + hits
         if k == 0:  # the master opens the scene; props it names are cut in after it
             keep = share / 2 if hits else share
             plan.append((master, keep, b))
@@ -476,7 +485,10 @@ def parse_llm_shots(text: str, scene: Scene, characters: Sequence[str], *, scene
                     ) -> tuple[ShotList, list[str]]:
     """The model's answer as a validated shot list, and one message per shot that was dropped
     (unknown character, unknown size...). No valid shot at all is an error naming the scene."""
-    items = _json_array(text)
+    try:
+        items = _json_array(text)
+    except ShotListError as exc:
+        raise ShotListError(f"scene {scene.number}: {exc}") from None
     known = {c.upper(): c.upper() for c in characters}
     shots: list[Shot] = []
     problems: list[str] = []

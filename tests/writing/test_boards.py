@@ -1,0 +1,162 @@
+"""Shot lists and storyboards through the Studio on the sample script: versions in the store,
+frames made as jobs on a local Ray with locked identities and scored, errors per shot, the PDFs
+checked as documents and images, and the LLM-assisted mode against a replay server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio_kit.settings import Settings
+from studio_kit.studio import Studio
+from studio_kit.writing import shots as S
+from tests.generation.test_text_endpoint import ReplayServer, Reply, chat_reply
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "night_train.fountain"
+SCENES = ["1", "2", "3"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = ReplayServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, server):
+    root = tmp_path_factory.mktemp("boards")
+    profile = root / "profile.toml"
+    profile.write_text(f'[text]\nbackend = "endpoint"\nmodel = "test-model"\n\n[text.options]\n'
+                       f'base_url = "{server.base_url}"\ntimeout = 3\nmax_retries = 1\n')
+    s = Studio.open(Settings(out_dir=root / "out", model_profile=profile), project="night-train",
+                    store_path=root / "studio.duckdb")
+    s.ingest_script(SAMPLE)
+    s.create_characters()
+    s.runner(progress=False)
+    stored = s.stored_script()
+    needed = {c for sc in stored.analysis.scenes[:3] for c in sc.characters}
+    for name in sorted(needed - {"OSKAR"}):  # OSKAR stays unlocked: his shots must fail alone
+        s.lock_character(s.character(name).character_id)
+    yield s
+    s.close()
+
+
+def test_rules_shot_lists_are_versioned_per_scene(studio):
+    run = studio.make_shot_lists(SCENES)
+    assert run.errors == [] and [sl.scene_number for sl in run.shot_lists] == SCENES
+    assert set(run.versions.values()) == {1}
+    again = studio.make_shot_lists(["2"], note="second pass")
+    assert list(again.versions.values()) == [2]
+    frame = studio.shot_lists()
+    assert frame.height == 4 and frame.filter(frame["scene_number"] == "2")["version"].to_list() == [1, 2]
+    sl = studio.shot_list("2")
+    assert sl == again.shot_lists[0] and studio.shot_list("2", version=1) == run.shot_lists[1]
+
+
+def test_edited_shot_list_is_a_new_version_and_unknown_characters_are_refused(studio):
+    sl = studio.shot_list("1")
+    extra = S.Shot(S.shot_number("1", len(sl.shots)), "CU", kind="single", subject="VIKTOR", characters=("VIKTOR",),
+                   description="Viktor's hands on the camera.", seconds=2.0)
+    v = studio.save_shot_list(sl.edited([*sl.shots, extra]))
+    assert v == 2 and studio.shot_list("1").shots[-1] == extra and studio.shot_list("1").source == "edited"
+    with pytest.raises(S.ShotListError, match="NOBODY is not in this scene"):
+        sl.edited([*sl.shots, S.Shot("1Z", "CU", characters=("NOBODY",))])
+
+
+def test_boards_frames_scores_and_per_shot_errors(studio):
+    run = studio.make_boards(SCENES)
+    lists = {n: studio.shot_list(n) for n in SCENES}
+    oskar = [s for n in SCENES for s in lists[n].shots if "OSKAR" in (s.characters if s.kind != "ots" else (s.subject,))]
+    assert oskar, "scene 2 has shots of Oskar"
+    assert len(run.errors) == len(oskar) and all("oskar has no locked version" in e for e in run.errors)
+    assert all(e.startswith("scene 2, shot 2") for e in run.errors)
+    made = {f.shot.number for f in run.frames}
+    assert len(made) == sum(len(sl.shots) for sl in lists.values()) - len(oskar)
+    for f in run.frames:
+        assert Path(f.path).exists()
+        for cid, score in f.scores.items():
+            assert -1 <= score <= 1 and (cid in f.drift) == (score < f.thresholds[cid])
+        if f.shot.kind == "insert":
+            assert f.scores == {}
+    frames = studio.board_frames()
+    assert frames.height == len(run.frames)
+    viktor = studio.character_images("viktor", kind="board")
+    assert viktor.height == sum(1 for f in run.frames if "viktor" in f.scores)
+    # a re-run reuses its jobs: no new image jobs, no character image counted twice
+    jobs_before = studio.jobs().height
+    studio.make_boards(["1"])
+    assert studio.jobs().height == jobs_before
+    assert studio.character_images("viktor", kind="board").height == viktor.height
+
+
+def test_boards_and_shot_list_exports(studio, tmp_path):
+    import pymupdf
+
+    pdf = studio.export_boards(tmp_path / "boards.pdf", ["1"])
+    doc = pymupdf.open(pdf)
+    text = doc[0].get_text()
+    sl = studio.shot_list("1")
+    assert all(s.number in text for s in sl.shots) and "KESSEL BRIDGE" in text
+    assert "VIKTOR:" in text  # the dialogue the edit plays on a shot is printed under its panel
+    pix = doc[0].get_pixmap(dpi=50)
+    img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
+    panel = img[int(pix.height * 0.12):int(pix.height * 0.4), int(pix.width * 0.05):int(pix.width * 0.33)]
+    assert panel.std() > 10  # a drawn frame, not an empty box
+    with pytest.raises(ValueError, match="no board yet"):
+        studio.export_boards(tmp_path / "x.pdf", ["5"])
+    assert not (tmp_path / "x.pdf").exists()
+    out = studio.export_shot_lists(tmp_path / "shots.csv", SCENES)
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == sum(len(studio.shot_list(n).shots) for n in SCENES)
+    assert {r["scene"] for r in rows} == set(SCENES)
+    pdf = studio.export_shot_lists(tmp_path / "shots.pdf", SCENES)
+    assert "Scene 2" in pymupdf.open(pdf)[0].get_text()
+    with pytest.raises(ValueError, match=r"\.csv or \.pdf"):
+        studio.export_shot_lists(tmp_path / "shots.txt")
+
+
+def test_unknown_scene_is_named(studio):
+    with pytest.raises(ValueError, match="no scene '999'"):
+        studio.make_shot_lists(["999"])
+
+
+def test_llm_mode_through_the_runner_and_a_replay_server(studio, server):
+    """The profile's text model (an OpenAI-compatible endpoint on 127.0.0.1) writes the lists as
+    jobs on Ray: a 500 is retried, a shot naming an unknown character is dropped with a message, and
+    a scene answered with prose is reported while the other scene is stored."""
+    good = json.dumps([
+        {"size": "EWS", "angle": "high", "movement": "crane", "kind": "establishing", "subject": "the bridge",
+         "characters": [], "description": "Dawn over the bridge.", "seconds": 4},
+        {"size": "medium shot", "angle": "eye level", "movement": "tracking", "kind": "master", "subject": "VIKTOR",
+         "characters": ["Viktor"], "description": "Viktor walks the girders.", "seconds": 20},
+        {"size": "CU", "kind": "single", "subject": "GHOST", "characters": ["GHOST"], "description": "?"},
+    ])
+
+    def respond(body):
+        prompt = body["messages"][-1]["content"]
+        if prompt.startswith("Scene 1:"):
+            if not any(r.body["messages"][-1]["content"].startswith("Scene 1:") for r in server.received[:-1]):
+                return Reply(500, '{"error": "warming up"}')
+            return chat_reply(f"```json\n{good}\n```")
+        return chat_reply("Sorry, I would rather describe the scene in words.")
+
+    server.responder = respond
+    try:
+        before = len(server.received)
+        run = studio.make_shot_lists(["1", "3"], mode="llm")
+    finally:
+        server.responder = None
+    assert len(server.received) - before == 3  # scene 1 twice (500, then the answer), scene 3 once
+    assert [sl.scene_number for sl in run.shot_lists] == ["1"]
+    sl = run.shot_lists[0]
+    assert sl.source == "llm" and [s.size for s in sl.shots] == ["EWS", "MS"] and sl.shots[1].movement == "tracking"
+    assert any("GHOST is not in this scene" in e for e in run.errors)
+    assert any(e.startswith("scene 3") and "no JSON array" in e for e in run.errors)
+    assert studio.shot_list("1").source == "llm"
+    assert studio.shot_list("3").source == "rules"  # scene 3 keeps its earlier version
