@@ -707,13 +707,70 @@ class Studio(ManagementOps, PlatformOps):
         from .writing import shots as shots_mod
 
         sc = stored.analysis.scenes[stored.scene_uids.index(uid)]
-        sl, _ = shots_store.load_shot_list(self.scope, stored.script_id, uid)
+        frames = shots_store.frames_frame(self.scope, stored.script_id, uid)
+        # the shot list the board was drawn from (a newer list has no frames until it is boarded)
+        version = int(frames["shot_list_version"][0]) if frames.height else None
+        sl, _ = shots_store.load_shot_list(self.scope, stored.script_id, uid, version)
         cuts = shots_mod.cut_scene(sl, shots_mod.scene_beats(stored.analysis.screenplay, sc),
                                    shots_mod.scene_seconds(sc))
-        frames = shots_store.frames_frame(self.scope, stored.script_id, uid)
         paths = {r["shot"]: r["path"] for r in frames.iter_rows(named=True)}
         scores = {r["shot"]: json.loads(r["scores"]) for r in frames.iter_rows(named=True)}
         return sc, sl, cuts, paths, scores
+
+    @requires("generation.submit")
+    def make_animatic(self, scenes: Any = None, out: str | Path | None = None, *, script_id: str | None = None,
+                      fps: int = 24, size: tuple[int, int] = (1280, 720), progress: bool = True):
+        """An animatic MP4 of these scenes (default: every scene with a board): each scene's edit played
+        on its board frames, timed from the page eighths (stretched where the temp dialogue needs
+        longer), every speech spoken by the profile's speech backend with a pace per character and
+        burnt in as a caption. Writes ``out`` (and an .otio of the cut beside it) atomically, keeps a
+        content-addressed copy and records it. Returns ``writing.animatic.AnimaticResult``."""
+        from .generation import artifacts
+        from .generation.profile import load_backend
+        from .writing import animatic, boards
+
+        stored = self.stored_script(script_id)
+        uids = self._scene_uids(stored, scenes)
+        have = {r[0] for r in self.scope.rows("SELECT DISTINCT scene_uid FROM {board_frame} WHERE script_id = $s",
+                                              {"s": stored.script_id})}
+        if scenes is not None and (missing := [u for u in uids if u not in have]):
+            numbers = [stored.analysis.scenes[stored.scene_uids.index(u)].number for u in missing]
+            raise ValueError(f"scenes {', '.join(numbers)} have no board yet; make them first (Studio.make_boards)")
+        uids = [u for u in uids if u in have]
+        if not uids:
+            raise ValueError("no scene has a board yet; make boards first (Studio.make_boards)")
+        cast = self.characters()
+        bible_voice = {}
+        for row in cast.iter_rows(named=True):
+            v = self.character_version(row["character_id"]).bible.voice
+            bible_voice[row["name"].upper()] = v if v.strip().isdigit() else ""
+        voices = boards.temp_voices([n.upper() for n in cast["name"]], bible_voice)
+        panels: list = []
+        numbers = []
+        for uid in uids:
+            sc, sl, cuts, paths, _scores = self._board_cuts(stored, uid)
+            images = {shot: Path(p).read_bytes() for shot, p in paths.items()}
+            made, missing = boards.animatic_panels(sc, sl, cuts, images, voices)
+            if missing:
+                raise ValueError("; ".join(missing[:3]))
+            panels += made
+            numbers.append(sc.number)
+        out = Path(out) if out else self.settings.out_dir / f"animatic_{stored.script_id}_{numbers[0]}-{numbers[-1]}.mp4"
+        speech = load_backend(self.model_profile().spec("speech"))
+        result = animatic.render_animatic(panels, speech, out, fps=fps, size=size, progress=progress)
+        animatic.write_otio(result, out.with_suffix(".otio"))
+        art = artifacts.put(self.assets_dir, out.read_bytes(), "mp4", "video/mp4")
+        cuts = [{"scene": p.scene, "shot": p.shot, "start": round(slot.start, 3), "end": round(slot.end, 3)}
+                for p, slot in zip(panels, result.timeline.panels, strict=True)]
+        shots_store.save_animatic(self.scope, {
+            "animatic_id": f"{stored.script_id}:{'-'.join(uids)}"[:200], "script_id": stored.script_id,
+            "scenes": numbers, "artifact": art.sha256, "path": str(art.path), "seconds": result.seconds,
+            "frames": result.frames, "audio_seconds": result.audio_seconds, "cuts": cuts})
+        return result
+
+    @requires("project.read")
+    def animatics(self, script_id: str | None = None) -> pl.DataFrame:
+        return shots_store.animatics_frame(self.scope, self.script_id(script_id))
 
     @requires("project.read")
     def export_boards(self, out: str | Path, scenes: Any = None, *, script_id: str | None = None) -> Path:

@@ -312,3 +312,38 @@ def shot_list_pdf(shot_lists: Sequence[ShotList], *, title: str = "Shot list") -
         story += [t, Spacer(1, 8)]
     doc.build(story)
     return buf.getvalue()
+
+
+# -- animatic: the edit played on the boards ------------------------------------------------------------
+
+#: Temp voices from one piper voice: each speaking character gets its own pace, in cast order.
+TEMP_SPEEDS = (1.0, 0.9, 1.1, 0.95, 1.05, 0.85, 1.15)
+
+
+def temp_voices(names: Sequence[str], voices: Mapping[str, str] | None = None) -> dict[str, tuple[str, float]]:
+    """Character -> (voice, speed) for temp dialogue: the bible's voice id when it has one (a
+    multi-speaker voice's speaker number), and a pace per character so two people in a scene are
+    told apart even on a single-speaker voice."""
+    voices = voices or {}
+    return {n: (voices.get(n, ""), TEMP_SPEEDS[k % len(TEMP_SPEEDS)]) for k, n in enumerate(names)}
+
+
+def animatic_panels(scene: Scene, shot_list: ShotList, cuts: Sequence[Cut], images: Mapping[str, bytes],
+                    voices: Mapping[str, tuple[str, float]]) -> tuple[list[Any], list[str]]:
+    """One animatic panel per cut (the shot's board frame held for the cut's time, its speeches as
+    temp dialogue); cuts whose shot has no frame are skipped and named."""
+    from .animatic import AnimaticLine, AnimaticPanel
+
+    panels = []
+    missing = []
+    for c in cuts:
+        if c.shot not in images:
+            missing.append(f"scene {scene.number}, shot {c.shot}: no board frame (make the boards first)")
+            continue
+        shot = shot_list.shot(c.shot)
+        who = f" · {shot.subject}" if shot.subject and shot.kind != "establishing" else ""
+        lines = tuple(AnimaticLine(b.character, b.text, *voices.get(b.character, ("", 1.0))) for b in c.dialogue)
+        panels.append(AnimaticPanel(images[c.shot], max(c.seconds, 0.5),
+                                    f"Sc {scene.number} · {shot.number} · {shot.size}{who}"[:80], lines,
+                                    scene.number, shot.number))
+    return panels, missing

@@ -160,3 +160,56 @@ def test_llm_mode_through_the_runner_and_a_replay_server(studio, server):
     assert any(e.startswith("scene 3") and "no JSON array" in e for e in run.errors)
     assert studio.shot_list("1").source == "llm"
     assert studio.shot_list("3").source == "rules"  # scene 3 keeps its earlier version
+
+
+def test_animatic_of_the_boards_plays_with_speech(studio, tmp_path):
+    """Scenes 1 and 3 as an animatic: every cut on its board frame, VIKTOR's lines spoken by the
+    piper voice while his caption is burnt in; checked by decoding the MP4 (frames as images, audio)."""
+    import av
+    from PIL import Image
+
+    with pytest.raises(ValueError, match=r"scene 2, shot 2\w: no board frame"):
+        studio.make_animatic(["2"], tmp_path / "no.mp4", progress=False)
+    assert not (tmp_path / "no.mp4").exists()
+    out = tmp_path / "sc1-3.mp4"
+    res = studio.make_animatic(["1", "3"], out, size=(640, 360), fps=12, progress=False)
+    assert out.exists() and out.with_suffix(".otio").exists()
+    expected = sum(S.scene_seconds(studio.stored_script().analysis.scenes[k]) for k in (0, 2))
+    assert res.seconds >= expected - 1  # eighths-timed, stretched only where speech needs it
+    slots = res.timeline.panels
+    assert [(s.scene, s.shot) for s in slots][:2] == [("1", "1A"), ("1", "1B")]
+    spoken = [ln for ln in res.timeline.lines]
+    assert spoken and all(ln.end > ln.start for ln in spoken)
+    frames = studio.board_frames()
+    uid_of = dict(zip([sc.number for sc in studio.stored_script().analysis.scenes], studio.stored_script().scene_uids,
+                      strict=True))
+    board = {(n, r["shot"]): r["path"] for n in ("1", "3")
+             for r in frames.filter(frames["scene_uid"] == uid_of[n]).iter_rows(named=True)}
+    # the board was drawn from an earlier shot list than the LLM's latest one: the animatic follows the board
+    assert {shot for (n, shot) in board if n == "1"} >= {s.shot for s in slots if s.scene == "1"}
+    with av.open(str(out)) as f:
+        v = f.streams.video[0]
+        assert v.codec_context.name == "h264" and (v.width, v.height) == (640, 360)
+        pictures = [(float(fr.pts * fr.time_base), fr.to_ndarray(format="rgb24")) for fr in f.decode(video=0)]
+    assert abs(len(pictures) - res.frames) <= 1
+    for slot in slots[:3]:  # the middle of each cut shows its shot's board frame (fitted, top and caption strips aside)
+        t = (slot.start + slot.end) / 2
+        pic = min(pictures, key=lambda p: abs(p[0] - t))[1]
+        band = slice(90, 250)
+
+        def distance(key, pic=pic, band=band):
+            ref = np.asarray(Image.open(board[key]).convert("RGB").resize((640, 360)), dtype=np.float32)
+            return np.abs(pic[band].astype(np.float32) - ref[band]).mean()
+
+        assert distance((slot.scene, slot.shot)) < 40, slot.shot
+        assert min(board, key=distance) == (slot.scene, slot.shot)  # its own frame, not another shot's
+    with av.open(str(out)) as f:
+        samples = np.concatenate([fr.to_ndarray().reshape(-1) for fr in f.decode(audio=0)])
+        rate = f.streams.audio[0].rate
+    assert abs(len(samples) / rate - res.seconds) < 0.2
+    line = spoken[0]
+    speech = samples[int(line.start * rate):int(line.end * rate)]
+    quiet = samples[int(slots[0].start * rate):int(min(slots[0].end, line.start) * rate)]
+    assert np.sqrt((speech ** 2).mean()) > 10 * max(np.sqrt((quiet ** 2).mean()), 1e-4)
+    row = studio.animatics().row(-1, named=True)
+    assert json.loads(row["scenes"]) == ["1", "3"] and row["frames"] == res.frames and Path(row["path"]).exists()
