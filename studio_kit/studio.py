@@ -38,7 +38,7 @@ from .screenplay.errors import ScreenplayError
 from .screenplay.pagination import layout_for
 from .settings import Settings
 from .store import Migration, ProjectScope, Store, StoreError
-from .writing import scripts, shots_store
+from .writing import develop, scripts, shots_store
 
 #: Every engine's tables, applied when a store opens.
 ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.MIGRATIONS,
@@ -46,7 +46,7 @@ ALL_MIGRATIONS: tuple[Migration, ...] = (*scripts.MIGRATIONS, *breakdown_store.M
                                           *metering.MIGRATIONS, *generation_jobs.MIGRATIONS,
                                           *character_store.MIGRATIONS, *access.MIGRATIONS, *keys.MIGRATIONS,
                                           *billing.MIGRATIONS, *management_ops.MIGRATIONS,
-                                          *shots_store.MIGRATIONS)
+                                          *shots_store.MIGRATIONS, *develop.MIGRATIONS)
 
 
 def requires(action: str) -> Callable:
@@ -559,6 +559,56 @@ class Studio(ManagementOps, PlatformOps):
         return characters.render_shot(self.scope, self._image_jobs(), self.image_embedder(), request, ids, key=key,
                                       scene=scene, label=label, story_day=story_day, shot_index=shot_index)
 
+
+    # -- writing: from logline to shooting script ----------------------------------------------------
+    def _text_jobs(self, progress: bool = False):
+        """The profile's text model as jobs on the runner, saying whether it follows instructions
+        (the n-gram writer does not: the pipeline then owns the structure and fills slots)."""
+        from .generation.runner import RunnerTextJobs
+
+        jobs = RunnerTextJobs(self.runner(progress=progress), key_prefix="develop")
+        spec = self.model_profile().spec("text")
+        jobs.follows_instructions = spec.backend != "ngram"
+        jobs.model_id = spec.model
+        return jobs
+
+    @requires("script.write")
+    def develop(self, premise: develop.Premise | str, *, start_at: str = "beats", stop_after: str = "dialogue",
+                scenes: list[int] | None = None, mode: str | None = None, max_attempts: int = 2,
+                progress: bool = False, seed: int = 0) -> develop.DevelopResult:
+        """Logline -> beat sheet -> outline -> Fountain scenes -> dialogue pass with the profile's text
+        model (jobs on the runner). ``premise`` starts a new run; a run id re-runs one from
+        ``start_at`` (earlier steps: their latest stored, possibly edited, versions; ``scenes``: only
+        those outline scenes). Written scenes are stored as versions of the run's script."""
+        spec = self.model_profile().spec("text")
+        if isinstance(premise, develop.Premise):
+            run_id = develop.new_run(self.scope, premise, backend=spec.backend, model=spec.model)
+        else:
+            run_id = premise
+        names = {c.name.upper() for c in develop.load_premise(self.scope, run_id).characters}
+        bibles = {}
+        if names:
+            for row in self.characters().iter_rows(named=True):
+                if row["name"].upper() in names:
+                    bibles[row["name"]] = self.character_version(row["character_id"]).bible
+        return develop.run(self.scope, run_id, self._text_jobs(progress), mode=mode, start_at=start_at,
+                           stop_after=stop_after, scenes=scenes, max_attempts=max_attempts,
+                           voices=develop.voices_from_bibles(bibles) if bibles else None, seed=seed,
+                           author=self.user.person_id)
+
+    @requires("project.read")
+    def development_runs(self) -> pl.DataFrame:
+        return develop.runs(self.scope)
+
+    @requires("project.read")
+    def development_step(self, run_id: str, step: str, version: int | None = None):
+        """A step's stored output as its model (BeatSheet, Outline, Draft), latest by default."""
+        return develop.load_step(self.scope, run_id, step, version)
+
+    @requires("script.write")
+    def save_development_step(self, run_id: str, step: str, value, *, note: str = "edited") -> int:
+        """Store an edited step (validated like the pipeline's own output) as its next version."""
+        return develop.save_step(self.scope, run_id, step, value, note=note)
 
     # -- writing: shot lists, boards, animatics ------------------------------------------------------
     def _scene_uids(self, stored: scripts.StoredScript, scenes: Any = None) -> list[str]:

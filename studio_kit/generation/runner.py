@@ -446,7 +446,11 @@ def _short(exc: BaseException) -> str:
 class RunnerTextJobs:
     """Text completions as jobs on the runner (``complete(requests) -> [str]``, the protocol the
     writing engine asks for): each request is a stored job, its answer a text artifact; keys make a
-    re-run reuse its jobs. A job that failed raises with its error (naming the job)."""
+    re-run reuse its jobs. A job that failed raises TextBackendError with its error (naming the job).
+    ``follows_instructions`` and ``model_id`` describe the model to callers that adapt to it."""
+
+    follows_instructions: bool | None = None
+    model_id: str = ""
 
     def __init__(self, runner: Runner, *, key_prefix: str = "text", timeout: float | None = None) -> None:
         self.runner = runner
@@ -462,6 +466,8 @@ class RunnerTextJobs:
         for j in ids:
             r = rows[j]
             if r["status"] != "done" or not r.get("artifact_path"):
-                raise RuntimeError(f"text job {j} {r['status']}: {r.get('error') or 'no answer'}")
+                from .text import TextBackendError
+
+                raise TextBackendError(f"text job {j} {r['status']}: {r.get('error') or 'no answer'}")
             out.append(Path(r["artifact_path"]).read_text(encoding="utf-8"))
         return out
