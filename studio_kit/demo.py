@@ -109,6 +109,7 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     from .preproduction.callsheet import write_all
 
     _characters(studio, script_id, out.parent / "characters", res)  # before the budget: it prices their jobs
+    _writing(studio, script_id, out.parent / "writing", res)
     _review_round(studio, res)
     result = studio.budget(script_id, stored.version)
     res.files["budget_pdf"] = bud.write_pdf(result, out / "budget.pdf")
@@ -149,6 +150,35 @@ def _characters(studio: Studio, script_id: str, out: Path, res: DemoResult) -> N
         "count": chars.height, "images": images.height, "drift": int(images["drift"].sum()),
         "min_score": float(images["score"].min()), "mean_score": float(images["score"].mean()),
         "jobs": jobs.height, "nodes": jobs["node_id"].n_unique()}
+
+
+#: Scenes the demo boards and plays as an animatic (every scene gets a shot list).
+DEMO_BOARD_SCENES = ("1", "2", "3")
+
+
+def _writing(studio: Studio, script_id: str, out: Path, res: DemoResult) -> None:
+    """Shot lists for every scene (coverage rules over the breakdown's props), storyboards of the
+    first scenes as Ray jobs with the locked characters, the boards PDF and an animatic with temp
+    dialogue."""
+    t = time.perf_counter()
+    lists = studio.make_shot_lists(script_id=script_id)
+    res.files["shot_list_pdf"] = studio.export_shot_lists(out / "shot_list.pdf", script_id=script_id)
+    res.files["shot_list_csv"] = studio.export_shot_lists(out / "shot_list.csv", script_id=script_id)
+    run = studio.make_boards(list(DEMO_BOARD_SCENES), script_id=script_id)
+    if run.errors:
+        raise RuntimeError("storyboards: " + "; ".join(run.errors[:3]))
+    res.files["boards_pdf"] = studio.export_boards(out / "storyboards.pdf", list(DEMO_BOARD_SCENES),
+                                                   script_id=script_id)
+    anim = studio.make_animatic(list(DEMO_BOARD_SCENES), out / "animatic.mp4", script_id=script_id,
+                                size=(960, 540), progress=False)
+    res.files["animatic"] = anim.path
+    res.files["animatic_otio"] = anim.path.with_suffix(".otio")
+    res.summary["writing"] = {
+        "scenes": len(lists.shot_lists), "shots": sum(len(sl.shots) for sl in lists.shot_lists),
+        "boarded_scenes": len(DEMO_BOARD_SCENES), "frames": len(run.frames),
+        "min_consistency": run.min_score, "animatic_seconds": round(anim.seconds, 1),
+        "animatic_lines": len(anim.timeline.lines), "render_seconds": round(anim.timings.get("total", 0.0), 1),
+        "seconds": round(time.perf_counter() - t, 1)}
 
 
 #: The demo's crew: person id -> (name, role in the project, department).
@@ -242,6 +272,12 @@ def _print(res: DemoResult, analysis) -> None:
         c = s["character_engine"]
         print(f"  characters: {c['count']} locked, {c['images']} images from {c['jobs']} Ray jobs; consistency "
               f"mean {c['mean_score']:.3f}, lowest {c['min_score']:.3f}, {c['drift']} flagged as drift")
+    if "writing" in s:
+        w = s["writing"]
+        low = f"{w['min_consistency']:.3f}" if w["min_consistency"] is not None else "n/a"
+        print(f"  shot lists: {w['shots']} shots over {w['scenes']} scenes; boards of {w['boarded_scenes']} scenes "
+              f"({w['frames']} frames, lowest consistency {low}); animatic {w['animatic_seconds']} s with "
+              f"{w['animatic_lines']} spoken lines, rendered in {w['render_seconds']} s")
     if "review" in s:
         r = s["review"]
         print(f"  review round: {r['versions']} sheet versions published, {r['approved']} approved through "
@@ -256,7 +292,9 @@ def _print(res: DemoResult, analysis) -> None:
                        ("Day Out of Days", "dood_xlsx"), ("DOOD CSV", "dood_csv"), ("shoot calendar", "shoot_ics"),
                        ("budget PDF", "budget_pdf"), ("budget XLSX", "budget_xlsx"), ("top sheet CSV", "budget_csv"),
                        ("call sheets", "callsheets_pdf"), ("character sheets", "character_sheets_pdf"),
-                       ("a sheet (PNG)", "character_sheet_png")]:
+                       ("a sheet (PNG)", "character_sheet_png"), ("shot list", "shot_list_pdf"),
+                       ("shot list CSV", "shot_list_csv"), ("storyboards", "boards_pdf"),
+                       ("animatic", "animatic"), ("animatic (OTIO)", "animatic_otio")]:
         if key in res.files:
             print(f"  {label + ':':<18}{res.files[key]}")
     print(f"\n  done in {s['seconds']} s\n")
