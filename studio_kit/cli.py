@@ -30,6 +30,10 @@ examples:
   studio characters lock --all -p my-film   lock every character's identity (reference images)
   studio characters sheets --all -p my-film turnaround + expression sheets, scored for consistency
   studio jobs -p my-film                    generation jobs: status, node, GPU, time
+  studio develop --logline "..." -p my-film  logline -> beats -> outline -> Fountain scenes -> dialogue
+  studio shots --make -o shots.pdf -p my-film   shot lists for every scene (coverage rules)
+  studio boards --scene 1 -o boards.pdf -p my-film   storyboard frames with locked characters
+  studio animatic --scene 1 -o a.mp4 -p my-film      the boards played with temp dialogue
   studio serve api                          the HTTP API on 127.0.0.1:8765 (the store's one writer)
   studio talent film103.dzn --json          solve a talent-scheduling benchmark instance
 
@@ -448,6 +452,74 @@ def cmd_characters(args: argparse.Namespace) -> int:
     return 2
 
 
+def cmd_develop(args: argparse.Namespace) -> int:
+    from .writing.develop import Premise
+
+    with _studio(args) as studio:
+        if args.run:
+            target = args.run
+        else:
+            if not args.logline:
+                print("give a logline (--logline) to start a run, or --run RUN_ID to re-run one", file=sys.stderr)
+                return 2
+            target = Premise.make(args.title or "Untitled", args.logline, target_pages=args.pages)
+        res = studio.develop(target, start_at=args.start_at, scenes=args.scene or None, mode=args.mode,
+                             progress=True)
+        print(f"run {res.run_id} ({res.mode}): stored " + ", ".join(f"{k} v{v}" for k, v in res.stored.items()))
+        for step, rep in res.scripts.items():
+            print(f"  script {rep.script_id} v{rep.version} after {step}")
+        for m in res.messages() + res.warnings:
+            print(f"  ! {m}")
+        return 0 if res.stopped_at is None else 1
+
+
+def cmd_shots(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from .writing import shots as shots_mod
+
+    with _studio(args, read_only=not args.make) as studio, pl.Config(tbl_rows=-1, tbl_width_chars=180):
+        if args.make:
+            run = studio.make_shot_lists(args.scene or None, mode=args.mode, script_id=args.script, progress=True)
+            print(f"{len(run.shot_lists)} shot lists stored ({sum(len(sl.shots) for sl in run.shot_lists)} shots)")
+            for e in run.errors:
+                print(f"  ! {e}")
+        for out in args.output or []:
+            print(f"  {studio.export_shot_lists(out, args.scene or None, script_id=args.script)}")
+        if not args.make and not args.output:
+            if args.scene:
+                for n in args.scene:
+                    print(pl.DataFrame(shots_mod.rows([studio.shot_list(n, script_id=args.script)])))
+            else:
+                print(studio.shot_lists(args.script))
+    return 0
+
+
+def cmd_boards(args: argparse.Namespace) -> int:
+    with _studio(args) as studio:
+        run = studio.make_boards(args.scene or None, script_id=args.script)
+        low = f"{run.min_score:.3f}" if run.min_score is not None else "n/a"
+        drift = sum(1 for f in run.frames if f.drift)
+        print(f"{len(run.frames)} frames, lowest consistency {low}, {drift} with drift")
+        for e in run.errors:
+            print(f"  ! {e}")
+        if args.output and run.frames:
+            scenes = sorted({f.scene_number for f in run.frames}, key=lambda n: (len(n), n))
+            print(f"  {studio.export_boards(args.output, scenes, script_id=args.script)}")
+        return 0 if not run.errors else 1
+
+
+def cmd_animatic(args: argparse.Namespace) -> int:
+    with _studio(args) as studio:
+        res = studio.make_animatic(args.scene or None, args.output, script_id=args.script, fps=args.fps,
+                                   size=tuple(int(v) for v in args.size.lower().split("x")))
+        t = res.timings.get("total", 0.0)
+        print(f"{res.path}: {res.seconds:.1f} s, {res.frames} frames, {len(res.timeline.lines)} spoken lines, "
+              f"rendered in {t:.1f} s ({res.seconds / t if t else 0:.1f}x real time)")
+        print(f"  {res.path.with_suffix('.otio')}")
+    return 0
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
     import polars as pl
 
@@ -632,6 +704,38 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--script", help="script id (needed when the project has several)")
     sp.add_argument("--version", type=int, help="schedule version (default: latest)")
     sp.add_argument("--out", type=Path, default=Path("out/callsheets"), help="folder (default out/callsheets)")
+
+    sp = add("develop", cmd_develop, "write with a model: logline -> beats -> outline -> Fountain scenes -> dialogue pass")
+    store_opts(sp)
+    sp.add_argument("--logline", help="the premise in one sentence (names in capitals become characters)")
+    sp.add_argument("--title", help="working title")
+    sp.add_argument("--pages", type=int, default=10, help="target length in pages (default 10)")
+    sp.add_argument("--run", help="re-run this development run instead of starting one")
+    sp.add_argument("--start-at", default="beats", choices=["beats", "outline", "scenes", "dialogue"])
+    sp.add_argument("--scene", type=int, action="append", help="with --start-at scenes/dialogue: only this scene")
+    sp.add_argument("--mode", choices=["structured", "template"], help="default: from the profile's text model")
+
+    sp = add("shots", cmd_shots, "shot lists: make (rules or LLM), show, export as CSV/PDF")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--scene", action="append", help="scene number (repeatable; default all)")
+    sp.add_argument("--make", action="store_true", help="make and store new shot list versions")
+    sp.add_argument("--mode", default="rules", choices=["rules", "llm"], help="with --make (default rules)")
+    sp.add_argument("-o", "--output", type=Path, action="append", help="write .csv or .pdf (repeatable)")
+
+    sp = add("boards", cmd_boards, "storyboard frames for every shot (jobs on Ray, locked characters, consistency)")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--scene", action="append", help="scene number (repeatable; default all)")
+    sp.add_argument("-o", "--output", type=Path, help="write the boards PDF")
+
+    sp = add("animatic", cmd_animatic, "an animatic MP4 of the boards with temp dialogue and captions")
+    store_opts(sp)
+    sp.add_argument("--script", help="script id (needed when the project has several)")
+    sp.add_argument("--scene", action="append", help="scene number (repeatable; default every boarded scene)")
+    sp.add_argument("-o", "--output", type=Path, required=True, help="the .mp4 to write (an .otio beside it)")
+    sp.add_argument("--fps", type=int, default=24)
+    sp.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
 
     sp = add("characters", cmd_characters,
              "characters of the script: create from the cast, list, edit the bible, lock identity, make sheets")
