@@ -252,9 +252,12 @@ def score_frames(scope: ProjectScope, embedder: Any, frames: Sequence[tuple[Rend
     Frames are (rendered, request, character ids); characters must be locked."""
     items: list[tuple[int, str, Lock, int]] = []
     crops: list[tuple[Any, Sequence[int] | None]] = []
+    locks: dict[str, CharacterVersion] = {}
     for k, (r, _req, cids) in enumerate(frames):
         for cid in cids:
-            _, locked = require_lock(scope, cid)
+            if cid not in locks:
+                locks[cid] = require_lock(scope, cid)[1]
+            locked = locks[cid]
             assert locked.lock is not None
             items.append((k, cid, locked.lock, locked.version))
             crops.append((r.image, r.layout.get(cid)))
@@ -298,7 +301,7 @@ class RunnerImageJobs:
 
         from PIL import Image
 
-        ids = [self.runner.submit("image", r, idempotency_key=k) for r, k in zip(requests, keys, strict=True)]
+        ids = self.runner.submit_many("image", requests, keys)
         frame = self.runner.run(ids, timeout=self.timeout)
         rows = {r["job_id"]: r for r in frame.iter_rows(named=True)}
         out = []

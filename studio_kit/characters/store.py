@@ -178,15 +178,21 @@ def save_lock(scope: ProjectScope, character_id: str, version: int, lock: Lock) 
 def record_images(scope: ProjectScope, rows: list[dict]) -> int:
     """Store images of characters with their scores; an image already recorded (same image and
     character, e.g. a replayed job) is skipped, so nothing is counted twice. One transaction."""
-    n = 0
+    if not rows:
+        return 0
     with scope.transaction():
+        seen = {(i, c) for i, c in scope.rows(
+            "SELECT image_id, character_id FROM {character_image} WHERE list_contains($ids, image_id)",
+            {"ids": sorted({r["image_id"] for r in rows})})}
+        new = []
         for r in rows:
-            if scope.one("SELECT 1 FROM {character_image} WHERE image_id = $i AND character_id = $c",
-                         {"i": r["image_id"], "c": r["character_id"]}):
+            if (r["image_id"], r["character_id"]) in seen:
                 continue
-            scope.insert("character_image", [{**r, "box": json.dumps(r.get("box")), "created_at": _now()}])
-            n += 1
-    return n
+            seen.add((r["image_id"], r["character_id"]))
+            new.append({**r, "box": json.dumps(r.get("box")), "created_at": _now()})
+        if new:
+            scope.insert("character_image", new)
+    return len(new)
 
 
 def images_frame(scope: ProjectScope, character_id: str | None = None, kind: str | None = None) -> pl.DataFrame:

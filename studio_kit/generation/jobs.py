@@ -122,6 +122,41 @@ def submit(scope: ProjectScope, task: str, request: ImageRequest | TextRequest |
     return job_id
 
 
+def submit_many(scope: ProjectScope, task: str, requests: Sequence[ImageRequest | TextRequest | SpeechRequest],
+                spec: BackendSpec, keys: Sequence[str | None], *, max_attempts: int = 3) -> list[str]:
+    """Queue many requests in one transaction (one lookup of the keys already used, one insert): what
+    a board or a draft submits at once. Same rules as :func:`submit`, per request."""
+    if spec.task != task:
+        raise ValueError(f"job for task {task!r} names a {spec.task!r} backend spec ({spec.backend})")
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+    if len(keys) != len(requests):
+        raise ValueError(f"{len(requests)} requests but {len(keys)} idempotency keys")
+    wanted = [k for k in keys if k is not None]
+    ids: list[str] = []
+    with scope.transaction():
+        known = dict(scope.rows("SELECT idempotency_key, job_id FROM {generation_job} "
+                                "WHERE list_contains($k, idempotency_key)", {"k": wanted})) if wanted else {}
+        rows = []
+        spec_json, backend_key, model = spec_to_json(spec), spec.key(), spec.model or spec.backend
+        for request, key in zip(requests, keys, strict=True):
+            if key is not None and key in known:
+                ids.append(known[key])
+                continue
+            job_id = "job-" + uuid.uuid4().hex[:16]
+            if key is not None:
+                known[key] = job_id  # the same key twice in one call is one job
+            rows.append({
+                "job_id": job_id, "task": task, "backend_key": backend_key, "spec": spec_json, "model": model,
+                "request": request_to_json(request), "batch_key": json.dumps(list(request.batch_key()), default=str),
+                "status": "queued", "cancel_requested": False, "attempts": 0, "max_attempts": max_attempts,
+                "submitted_at": _now(), "idempotency_key": key})
+            ids.append(job_id)
+        if rows:
+            scope.insert("generation_job", rows)
+    return ids
+
+
 def get(scope: ProjectScope, job_id: str) -> dict[str, Any]:
     """One job as a dict; KeyError names the job when it is not in this project."""
     frame = scope.sql("SELECT * EXCLUDE (tenant_id, project_id) FROM {generation_job} WHERE job_id = $j",

@@ -202,6 +202,21 @@ class Runner:
             self.admit(spec, 1)
         return jobs.submit(self.scope, task, request, spec, idempotency_key=idempotency_key, max_attempts=max_attempts)
 
+    def submit_many(self, task: str, requests: Sequence[ImageRequest | TextRequest | SpeechRequest],
+                    keys: Sequence[str | None], *, spec: BackendSpec | None = None, max_attempts: int = 3) -> list[str]:
+        """Queue many requests at once (one transaction); the quota is asked once for the ones that
+        are new (resubmitted keys are never refused)."""
+        spec = spec or self.profile.spec(task)
+        if self.admit is not None:
+            wanted = [k for k in keys if k is not None]
+            known = {r[0] for r in self.scope.rows("SELECT idempotency_key FROM {generation_job} "
+                                                   "WHERE list_contains($k, idempotency_key)", {"k": wanted})} \
+                if wanted else set()
+            new = sum(1 for k in keys if k is None or k not in known)
+            if new:
+                self.admit(spec, new)
+        return jobs.submit_many(self.scope, task, requests, spec, keys, max_attempts=max_attempts)
+
     def cancel(self, job_id: str) -> str:
         return jobs.cancel(self.scope, job_id)
 
@@ -459,7 +474,7 @@ class RunnerTextJobs:
 
     def complete(self, requests: Sequence[TextRequest]) -> list[str]:
         keys = [f"{self.key_prefix}:{hashlib.sha256(request_to_json(r).encode()).hexdigest()[:24]}" for r in requests]
-        ids = [self.runner.submit("text", r, idempotency_key=k) for r, k in zip(requests, keys, strict=True)]
+        ids = self.runner.submit_many("text", requests, keys)
         frame = self.runner.run(ids, timeout=self.timeout)
         rows = {r["job_id"]: r for r in frame.iter_rows(named=True)}
         out = []

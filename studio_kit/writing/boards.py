@@ -115,6 +115,19 @@ def make_boards(scope: ProjectScope, jobs: Any, embedder: Any, stored: Any, scen
     requests: list[ImageRequest] = []
     keys: list[str] = []
     meta: list[tuple[str, Scene, int, int, Shot, tuple[str, ...]]] = []
+    cast: dict[str, tuple[Any, Any]] = {}  # name -> (character, locked version): looked up once a board
+
+    def locked(name: str) -> tuple[Any, Any]:
+        if name not in cast:
+            try:
+                ch = characters.character_for(scope, name)
+            except StoreError as exc:
+                raise characters.CharacterError(
+                    f"{name} is not a character of this project ({exc}); create the characters "
+                    "from the script first (Studio.create_characters)") from exc
+            cast[name] = characters.require_lock(scope, ch.character_id)
+        return cast[name]
+
     for uid in scene_uids:
         if uid not in by_uid:
             run.errors.append(f"scene {uid}: not in script {stored.script_id!r} v{stored.version}")
@@ -132,15 +145,9 @@ def make_boards(scope: ProjectScope, jobs: Any, embedder: Any, stored: Any, scen
                 ids: list[str] = []
                 idents: list[Identity] = []
                 for name in in_frame(shot):
-                    try:
-                        ch = characters.character_for(scope, name)
-                    except StoreError as exc:
-                        raise characters.CharacterError(
-                            f"{name} is not a character of this project ({exc}); create the characters "
-                            "from the script first (Studio.create_characters)") from exc
-                    character, locked = characters.require_lock(scope, ch.character_id)
+                    character, version = locked(name)
                     ids.append(character.character_id)
-                    idents.append(identity(character, locked, shot_index=ordinal))
+                    idents.append(identity(character, version, shot_index=ordinal))
                 req = frame_request(shot, scene, idents, seed=frame_seed(stored.script_id, uid, shot.number),
                                     expression=expression_for(cuts, shot), size=size)
             except (characters.CharacterError, ValueError) as exc:
