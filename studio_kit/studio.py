@@ -785,7 +785,9 @@ class Studio(ManagementOps, PlatformOps):
                                               {"s": stored.script_id})}
         if scenes is not None and (missing := [u for u in uids if u not in have]):
             numbers = [stored.analysis.scenes[stored.scene_uids.index(u)].number for u in missing]
-            raise ValueError(f"scenes {', '.join(numbers)} have no board yet; make them first (Studio.make_boards)")
+            raise ValueError(f"scene{'s' if len(numbers) > 1 else ''} {', '.join(numbers)} "
+                             f"{'have' if len(numbers) > 1 else 'has'} no board yet; make "
+                             f"{'them' if len(numbers) > 1 else 'it'} first (`studio boards` or Studio.make_boards)")
         uids = [u for u in uids if u in have]
         if not uids:
             raise ValueError("no scene has a board yet; make boards first (Studio.make_boards)")

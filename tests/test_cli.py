@@ -99,3 +99,28 @@ def test_talent_json_for_researchers():
     assert out["lower_bound"] == 849 and sorted(out["order"]) == list(range(1, 19))
     bad = studio("talent", ROOT / "README.md")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_shots_boards_and_animatic_commands(tmp_path):
+    """The writing commands on a short script: shot lists made and exported, characters locked, boards
+    with a PDF, an animatic; a scene without a board is a clear error, not a traceback."""
+    store = tmp_path / "s.duckdb"
+    common = ("-p", "cli", "--store", store)
+    assert studio("ingest", FIXTURES / "afterwriting-test.fountain", *common).returncode == 0
+    r = studio("shots", "--make", "--scene", "1", "-o", tmp_path / "shots.csv", *common)
+    assert r.returncode == 0, r.stderr
+    assert "1 shot lists stored" in r.stdout
+    rows = (tmp_path / "shots.csv").read_text().strip().splitlines()
+    n_shots = int(r.stdout.split("(")[1].split()[0])
+    assert len(rows) == 1 + n_shots
+    assert studio("characters", "create", *common).returncode == 0
+    assert studio("characters", "lock", "--all", *common).returncode == 0
+    r = studio("boards", "--scene", "1", "-o", tmp_path / "boards.pdf", *common)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert f"{n_shots} frames" in r.stdout and (tmp_path / "boards.pdf").read_bytes()[:5] == b"%PDF-"
+    r = studio("animatic", "--scene", "1", "-o", tmp_path / "a.mp4", "--size", "320x180", "--fps", "12", *common)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "a.mp4").stat().st_size > 1000 and (tmp_path / "a.otio").exists()
+    r = studio("animatic", "--scene", "2", "-o", tmp_path / "b.mp4", *common)
+    assert r.returncode != 0 and "scene 2 has no board yet" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "b.mp4").exists()

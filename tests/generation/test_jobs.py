@@ -191,3 +191,20 @@ def test_record_usages_counts_each_key_once(store):
     assert metering.usage_by_model(scope)["records"].to_list() == [4]
     with pytest.raises(ValueError, match="gpu_seconds"):
         metering.record_usages(scope, [metering.Usage("k10", "j", "m", "cpu", -1.0)])
+
+
+def test_submit_many_matches_submit_key_for_key(store):
+    scope = store.ensure_project("acme", "night-train")
+    first = jobs.submit(scope, "image", ImageRequest("panel one"), SPEC, idempotency_key="k1")
+    reqs = [ImageRequest("panel one"), ImageRequest("panel two"), ImageRequest("panel two"), ImageRequest("free")]
+    ids = jobs.submit_many(scope, "image", reqs, SPEC, ["k1", "k2", "k2", None])
+    assert ids[0] == first  # an existing key gives the existing job
+    assert ids[1] == ids[2] != ids[3]  # a key twice in one call is one job; no key is always new
+    assert jobs.list_jobs(scope).height == 3
+    assert jobs.submit_many(scope, "image", reqs[:2], SPEC, ["k1", "k2"]) == ids[:2]
+    assert jobs.list_jobs(scope).height == 3
+    with pytest.raises(ValueError, match="2 requests but 1 idempotency keys"):
+        jobs.submit_many(scope, "image", reqs[:2], SPEC, ["k9"])
+    with pytest.raises(ValueError, match="names a 'image' backend"):
+        jobs.submit_many(scope, "text", reqs[:1], SPEC, ["k9"])
+    assert jobs.list_jobs(scope).height == 3
