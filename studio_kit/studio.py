@@ -667,10 +667,14 @@ class Studio(ManagementOps, PlatformOps):
                 prompts.append(TextRequest(shots_mod.shot_list_prompt(text, sc, sc.characters,
                                                                       sorted(bd.names(sc.number, PROPS))),
                                            system=shots_mod.SHOT_LIST_SYSTEM, max_new_tokens=1200))
-            answers = RunnerTextJobs(self.runner(progress=progress), key_prefix=f"shots:{stored.script_id}").complete(
+            answers = RunnerTextJobs(self.runner(progress=progress), key_prefix=f"shots:{stored.script_id}").outcomes(
                 prompts)
             for uid, answer in zip(uids, answers, strict=True):
                 sc = a.scenes[index[uid]]
+                if isinstance(answer, Exception):
+                    run.errors.append(f"scene {sc.number}: the text model gave no answer ({answer}); the scene keeps "
+                                      "its earlier shot list")
+                    continue
                 try:
                     sl, problems = shots_mod.parse_llm_shots(answer, sc, sc.characters, scene_uid=uid)
                 except shots_mod.ShotListError as exc:

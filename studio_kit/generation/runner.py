@@ -473,16 +473,27 @@ class RunnerTextJobs:
         self.timeout = timeout
 
     def complete(self, requests: Sequence[TextRequest]) -> list[str]:
+        out = []
+        for answer in self.outcomes(requests):
+            if isinstance(answer, Exception):
+                raise answer
+            out.append(answer)
+        return out
+
+    def outcomes(self, requests: Sequence[TextRequest]) -> list[str | Exception]:
+        """Each request's answer, or the error its job ended with (so one failed item does not
+        cost the others their answers)."""
+        from .text import TextBackendError
+
         keys = [f"{self.key_prefix}:{hashlib.sha256(request_to_json(r).encode()).hexdigest()[:24]}" for r in requests]
         ids = self.runner.submit_many("text", requests, keys)
         frame = self.runner.run(ids, timeout=self.timeout)
         rows = {r["job_id"]: r for r in frame.iter_rows(named=True)}
-        out = []
+        out: list[str | Exception] = []
         for j in ids:
             r = rows[j]
             if r["status"] != "done" or not r.get("artifact_path"):
-                from .text import TextBackendError
-
-                raise TextBackendError(f"text job {j} {r['status']}: {r.get('error') or 'no answer'}")
-            out.append(Path(r["artifact_path"]).read_text(encoding="utf-8"))
+                out.append(TextBackendError(f"text job {j} {r['status']}: {r.get('error') or 'no answer'}"))
+            else:
+                out.append(Path(r["artifact_path"]).read_text(encoding="utf-8"))
         return out

@@ -144,20 +144,28 @@ def test_llm_mode_through_the_runner_and_a_replay_server(studio, server):
             if not any(r.body["messages"][-1]["content"].startswith("Scene 1:") for r in server.received[:-1]):
                 return Reply(500, '{"error": "warming up"}')
             return chat_reply(f"```json\n{good}\n```")
+        if prompt.startswith("Scene 2:"):
+            return Reply(500, '{"error": "out of memory"}')  # every attempt: the job ends failed
         return chat_reply("Sorry, I would rather describe the scene in words.")
 
     server.responder = respond
     try:
         before = len(server.received)
-        run = studio.make_shot_lists(["1", "3"], mode="llm")
+        run = studio.make_shot_lists(["1", "2", "3"], mode="llm")
     finally:
         server.responder = None
-    assert len(server.received) - before == 3  # scene 1 twice (500, then the answer), scene 3 once
+    asked = [r.body["messages"][-1]["content"][:8] for r in server.received[before:]]
+    # scene 1: a 500, then the answer; a batch with a failing request is retried request by request,
+    # so batch-mates may be asked once more; every count is bounded (client retries x job attempts)
+    assert 2 <= asked.count("Scene 1:") <= 3 and 1 <= asked.count("Scene 3:") <= 2
+    assert 2 <= asked.count("Scene 2:") <= 6 and len(asked) <= 11
     assert [sl.scene_number for sl in run.shot_lists] == ["1"]
     sl = run.shot_lists[0]
     assert sl.source == "llm" and [s.size for s in sl.shots] == ["EWS", "MS"] and sl.shots[1].movement == "tracking"
     assert any("GHOST is not in this scene" in e for e in run.errors)
     assert any(e.startswith("scene 3") and "no JSON array" in e for e in run.errors)
+    assert any(e.startswith("scene 2: the text model gave no answer") and "500" in e for e in run.errors)
+    assert studio.shot_list("2").source != "llm"
     assert studio.shot_list("1").source == "llm"
     assert studio.shot_list("3").source == "rules"  # scene 3 keeps its earlier version
 
