@@ -54,6 +54,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_procedural.py
 	$(PY) benchmarks/bench_generation.py
 	$(PY) benchmarks/bench_billing.py
+	$(PY) benchmarks/bench_boards.py
+	$(PY) benchmarks/bench_animatic.py
 	$(PY) benchmarks/bench_api_load.py --seconds 30
 
 # The producer dashboard on http://127.0.0.1:5006/producer (reads the demo's store).
