@@ -33,16 +33,18 @@ class SheetShot:
 def reference_requests(ident: Identity) -> list[SheetShot]:
     """The images a lock is made from, on a plain ground: the full figure front and three-quarter
     (``reference:FS:front`` ...) and the front at each closer framing (MS, MCU, CU), so every shot
-    is later compared with the character framed the same way."""
+    is later compared with the character framed the same way. They are not anchored: there is no
+    reference yet, so they come from the bible's words alone (no IP-Adapter image prompt)."""
     shots = [SheetShot(f"reference:FS:{v}", ImageRequest(
         prompt=f"character reference, {ident.prompt or ident.name}, plain studio background", width=256, height=384,
-        seed=ident.seed, characters=(ident,), shot_size="FS", view=v, caption=f"{ident.name} - reference {v}"))
+        seed=ident.seed, characters=(ident,), shot_size="FS", view=v, caption=f"{ident.name} - reference {v}",
+        anchored=False))
         for v in ("front", "three_quarter")]
     for size in ("MS", "MCU", "CU"):
         shots.append(SheetShot(f"reference:{size}:front", ImageRequest(
             prompt=f"character reference {size}, {ident.prompt or ident.name}, plain studio background", width=256,
             height=256, seed=ident.seed, characters=(ident,), shot_size=size, view="front",
-            caption=f"{ident.name} - reference {size}")))
+            caption=f"{ident.name} - reference {size}", anchored=False)))
     return shots
 
 

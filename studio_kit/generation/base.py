@@ -76,6 +76,10 @@ class ImageRequest:
     caption: str = ""
     view: str = "front"
     expression: str = "neutral"
+    #: Hold the characters to their locked reference images (the IP-Adapter's image prompt on the
+    #: diffusers path). False only for the renders a lock is made from: there is no reference yet,
+    #: so those come from the words of the bible alone.
+    anchored: bool = True
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0 or self.width % 8 or self.height % 8:
@@ -89,7 +93,8 @@ class ImageRequest:
 
     def batch_key(self) -> tuple:
         """Requests with equal keys can share one pipeline call (same tensor shapes and schedule)."""
-        return ("image", self.width, self.height, self.steps, round(self.guidance, 4), bool(self.characters))
+        return ("image", self.width, self.height, self.steps, round(self.guidance, 4),
+                bool(self.characters) and self.anchored)
 
     def full_prompt(self) -> str:
         """The text a diffusion model sees: the shot, the set, then each character's locked fragment."""

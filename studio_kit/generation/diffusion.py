@@ -176,7 +176,8 @@ class DiffusersImageBackend:
         for i, r in enumerate(requests):
             # diffusers gives every prompt of one call the same IP-Adapter image prompt, so frames with
             # different reference images are separate calls.
-            refs = tuple(sha for c in r.characters for sha in c.reference_images) if self.ip_adapter else ()
+            refs = tuple(sha for c in r.characters for sha in c.reference_images) \
+                if self.ip_adapter and r.anchored else ()
             groups.setdefault((r.batch_key(), refs), []).append(i)
         for indices in groups.values():
             images = self._call([requests[i] for i in indices])
@@ -199,15 +200,18 @@ class DiffusersImageBackend:
         if first.guidance > 1.0:  # negative prompts only matter with classifier-free guidance
             kwargs["negative_prompt"] = [r.negative_prompt for r in requests]
         scale = float(self.spec.options.get("ip_adapter_scale", 0.6))
+        # frames without an identity image prompt: no characters, or a lock's own reference renders
+        # (batch_key keeps them apart from anchored frames)
+        free = not (first.characters and first.anchored)
         if self.ip_adapter:
-            if not first.characters:  # batch_key keeps character and no-character frames apart
+            if free:
                 self.pipe.set_ip_adapter_scale(0.0)
             kwargs["ip_adapter_image_embeds"] = self._ip_embeds(first, do_cfg=first.guidance > 1.0)
         try:
             with torch.inference_mode():
                 return list(self.pipe(**kwargs).images)
         finally:
-            if self.ip_adapter and not first.characters:
+            if self.ip_adapter and free:
                 self.pipe.set_ip_adapter_scale(scale)
 
     def _ip_embeds(self, request: ImageRequest, *, do_cfg: bool) -> list[Any]:
@@ -217,7 +221,7 @@ class DiffusersImageBackend:
         from PIL import Image
 
         torch = self._torch
-        refs = self._references(request) if request.characters else [Image.new("RGB", (224, 224))]
+        refs = self._references(request) if request.characters and request.anchored else [Image.new("RGB", (224, 224))]
         embeds = []
         for ref in refs:
             (e,) = self.pipe.prepare_ip_adapter_image_embeds([ref], None, self.device, 1, do_cfg)

@@ -190,3 +190,19 @@ def test_clip_image_embedder_gives_unit_vectors(tmp_path: Path) -> None:
     assert vecs.shape == (2, 16) and vecs.dtype == np.float32
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     assert np.allclose(emb.embed_images(images[:1]), vecs[:1], atol=1e-5)
+
+
+def test_unanchored_reference_renders_need_no_references(ip_backend: tuple[DiffusersImageBackend, Path]) -> None:
+    """A lock's own reference renders come before any reference exists: they run from the words with
+    the adapter off (scale 0), and match a frame asked for without the adapter's image prompt."""
+    backend, assets = ip_backend
+    draft = Identity("c1", "MAYA")  # no reference images yet
+    unanchored = req(5, characters=(draft,), anchored=False)
+    assert unanchored.batch_key() != req(5, characters=(draft,)).batch_key()
+    image = backend.generate([unanchored])[0]
+    assert image.size == (64, 64)
+    red = _store(assets, Image.new("RGB", (48, 48), (220, 20, 20)))
+    locked = Identity("c1", "MAYA", reference_images=(red,))
+    # the references of a locked identity are ignored when not anchored: same frame as the draft's
+    assert np.array_equal(px(image), px(backend.generate([req(5, characters=(locked,), anchored=False)])[0]))
+    assert np.abs(px(image) - px(backend.generate([req(5, characters=(locked,))])[0])).mean() > 1.0
