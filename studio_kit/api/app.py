@@ -204,7 +204,4 @@ def create_app(settings: Settings | None = None, *, store_path: str | Path | Non
     _install_errors(app)
     for router in ROUTERS:
         app.include_router(router)
-    from .routers import writing  # shot lists, boards, animatics, development runs
-    if writing.router not in ROUTERS:
-        app.include_router(writing.router)
     return app
