@@ -776,7 +776,8 @@ class Studio(ManagementOps, PlatformOps):
                       fps: int = 24, size: tuple[int, int] = (1280, 720), progress: bool = True):
         """An animatic MP4 of these scenes (default: every scene with a board): each scene's edit played
         on its board frames, timed from the page eighths (stretched where the temp dialogue needs
-        longer), every speech spoken by the profile's speech backend with a pace per character and
+        longer), every speech spoken by the profile's speech backend with a pace and pitch per
+        character (the bible's voice field can set them: ``speaker=3 pitch=+4 speed=0.9``) and
         burnt in as a caption. Writes ``out`` (and an .otio of the cut beside it) atomically, keeps a
         content-addressed copy and records it. Returns ``writing.animatic.AnimaticResult``."""
         from .generation import artifacts
@@ -796,11 +797,11 @@ class Studio(ManagementOps, PlatformOps):
         if not uids:
             raise ValueError("no scene has a board yet; make boards first (Studio.make_boards)")
         cast = self.characters()
-        bible_voice = {}
+        bible_voice, ages = {}, {}
         for row in cast.iter_rows(named=True):
-            v = self.character_version(row["character_id"]).bible.voice
-            bible_voice[row["name"].upper()] = v if v.strip().isdigit() else ""
-        voices = boards.temp_voices([n.upper() for n in cast["name"]], bible_voice)
+            bible = self.character_version(row["character_id"]).bible
+            bible_voice[row["name"].upper()], ages[row["name"].upper()] = bible.voice, bible.age
+        voices = boards.temp_voices([n.upper() for n in cast["name"]], bible_voice, ages)
         panels: list = []
         numbers = []
         for uid in uids:

@@ -42,12 +42,28 @@ class SpeechSynthesizer(Protocol):
 
 @dataclass(frozen=True)
 class AnimaticLine:
-    """One line of temp dialogue: who says it, what, and with which voice/speed of the backend."""
+    """One line of temp dialogue: who says it, what, and with which voice, pace and pitch.
+
+    ``pitch`` (semitones, -12 .. 12) shifts the backend's voice so that characters sharing one
+    single-speaker voice are told apart; the pace stays ``speed``."""
 
     character: str
     text: str
     voice: str = ""
     speed: float = 1.0
+    pitch: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.pitch, int | float) and math.isfinite(self.pitch) and -12 <= self.pitch <= 12):
+            raise AnimaticError(f"line of {self.character or '?'}: pitch {self.pitch!r} must be -12 .. 12 semitones")
+        if not (isinstance(self.speed, int | float) and math.isfinite(self.speed) and self.speed > 0):
+            raise AnimaticError(f"line of {self.character or '?'}: speed {self.speed!r} must be positive (1.0 is "
+                                "normal)")
+
+    @property
+    def factor(self) -> float:
+        """The frequency ratio of ``pitch``."""
+        return float(2.0 ** (self.pitch / 12.0))
 
     @property
     def caption(self) -> str:
@@ -225,14 +241,18 @@ def render_animatic(panels: Sequence[AnimaticPanel], speech: SpeechSynthesizer, 
     t0 = time.perf_counter()
     for i, panel in enumerate(panels):
         _decode(i, panel)  # fail before any work or file if a frame cannot be read
-    requests = [SpeechRequest(line.text, voice=line.voice, speed=line.speed) for p in panels for line in p.lines]
+    lines = [line for p in panels for line in p.lines]
+    # A pitch shift by resampling also shortens the line by its factor, so the voice is asked for a
+    # line that much slower: the pace heard is ``speed``.
+    requests = [SpeechRequest(line.text, voice=line.voice, speed=line.speed / line.factor) for line in lines]
     t1 = time.perf_counter()
     audios = list(speech.synthesize(requests)) if requests else []
     timings["tts"] = time.perf_counter() - t1
     if len(audios) != len(requests):
         raise AnimaticError(f"the speech backend returned {len(audios)} clips for {len(requests)} lines")
     t1 = time.perf_counter()
-    clips = [_resample(a, AUDIO_RATE) for a in audios]
+    clips = [_resample(Audio(a.samples, max(1, round(a.rate * line.factor))), AUDIO_RATE)
+             for a, line in zip(audios, lines, strict=True)]
     per_panel: list[list[float]] = []
     k = 0
     for panel in panels:

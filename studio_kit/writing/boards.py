@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,20 +324,64 @@ def shot_list_pdf(shot_lists: Sequence[ShotList], *, title: str = "Shot list") -
 
 # -- animatic: the edit played on the boards ------------------------------------------------------------
 
-#: Temp voices from one piper voice: each speaking character gets its own pace, in cast order.
-TEMP_SPEEDS = (1.0, 0.9, 1.1, 0.95, 1.05, 0.85, 1.15)
+#: Temp voices from one single-speaker voice: each speaking character, in cast order, gets its own
+#: (pace, pitch in semitones) so two people in a scene are told apart. No gender is guessed from
+#: the script; a bible's voice field says what a character should sound like (``voice_spec``).
+TEMP_VOICES = ((1.0, 0.0), (0.95, 4.0), (1.05, -3.0), (1.0, 7.0), (0.9, -5.0), (1.1, 2.0), (0.95, -1.5),
+               (1.05, 5.5))
+_AGE = re.compile(r"\b(\d{1,2})(?:s)?\b")
 
 
-def temp_voices(names: Sequence[str], voices: Mapping[str, str] | None = None) -> dict[str, tuple[str, float]]:
-    """Character -> (voice, speed) for temp dialogue: the bible's voice id when it has one (a
-    multi-speaker voice's speaker number), and a pace per character so two people in a scene are
-    told apart even on a single-speaker voice."""
-    voices = voices or {}
-    return {n: (voices.get(n, ""), TEMP_SPEEDS[k % len(TEMP_SPEEDS)]) for k, n in enumerate(names)}
+@dataclass(frozen=True)
+class TempVoice:
+    """How a character's temp dialogue is spoken: the backend's voice id, pace and pitch."""
+
+    voice: str = ""
+    speed: float = 1.0
+    pitch: float = 0.0
+
+
+def voice_spec(text: str) -> dict[str, Any]:
+    """A bible's voice field read as settings: ``"3"`` (a multi-speaker voice's speaker id) or
+    ``"speaker=3 pitch=+4 speed=0.9"``; anything else is a casting note and sets nothing.
+    Bad numbers name the field."""
+    text = (text or "").strip()
+    if text.isdigit():
+        return {"voice": text}
+    out: dict[str, Any] = {}
+    pairs = re.findall(r"\b(speaker|pitch|speed)\s*=\s*([^\s,;]+)", text)
+    for key, value in pairs:
+        if key == "speaker":
+            if not value.isdigit():
+                raise ValueError(f"voice {text!r}: speaker must be a whole number, got {value!r}")
+            out["voice"] = value
+            continue
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise ValueError(f"voice {text!r}: {key} must be a number, got {value!r}") from None
+    return out
+
+
+def temp_voices(names: Sequence[str], voices: Mapping[str, str] | None = None,
+                ages: Mapping[str, str] | None = None) -> dict[str, TempVoice]:
+    """Character -> TempVoice: the bible's voice settings where it gives them, else the next
+    (pace, pitch) of :data:`TEMP_VOICES` in cast order, a child (under 13) a few semitones higher."""
+    voices, ages = voices or {}, ages or {}
+    out = {}
+    for k, n in enumerate(names):
+        speed, pitch = TEMP_VOICES[k % len(TEMP_VOICES)]
+        age = _AGE.search(ages.get(n, ""))
+        if age and int(age.group(1)) < 13:
+            pitch = max(pitch, 0.0) + 5.0
+        spec = voice_spec(voices.get(n, ""))
+        out[n] = TempVoice(spec.get("voice", ""), float(spec.get("speed", speed)),
+                           float(min(12.0, max(-12.0, spec.get("pitch", pitch)))))
+    return out
 
 
 def animatic_panels(scene: Scene, shot_list: ShotList, cuts: Sequence[Cut], images: Mapping[str, bytes],
-                    voices: Mapping[str, tuple[str, float]]) -> tuple[list[Any], list[str]]:
+                    voices: Mapping[str, TempVoice]) -> tuple[list[Any], list[str]]:
     """One animatic panel per cut (the shot's board frame held for the cut's time, its speeches as
     temp dialogue); cuts whose shot has no frame are skipped and named."""
     from .animatic import AnimaticLine, AnimaticPanel
@@ -349,8 +394,11 @@ def animatic_panels(scene: Scene, shot_list: ShotList, cuts: Sequence[Cut], imag
             continue
         shot = shot_list.shot(c.shot)
         who = f" · {shot.subject}" if shot.subject and shot.kind != "establishing" else ""
-        lines = tuple(AnimaticLine(b.character, b.text, *voices.get(b.character, ("", 1.0))) for b in c.dialogue)
+        lines = []
+        for b in c.dialogue:
+            v = voices.get(b.character, TempVoice())
+            lines.append(AnimaticLine(b.character, b.text, v.voice, v.speed, v.pitch))
         panels.append(AnimaticPanel(images[c.shot], max(c.seconds, 0.5),
-                                    f"Sc {scene.number} · {shot.number} · {shot.size}{who}"[:80], lines,
+                                    f"Sc {scene.number} · {shot.number} · {shot.size}{who}"[:80], tuple(lines),
                                     scene.number, shot.number))
     return panels, missing

@@ -258,3 +258,42 @@ def test_otio_export_reads_back_with_one_clip_per_panel_and_line(rendered, tmp_p
     for clip, slot in zip(lines, result.timeline.lines, strict=True):
         assert clip.duration().to_seconds() == pytest.approx(slot.seconds, abs=1 / FPS)
         assert dialogue.range_of_child(clip).start_time.to_seconds() == pytest.approx(slot.start, abs=1 / FPS)
+
+
+def _audio_of(path) -> tuple[np.ndarray, int]:
+    with av.open(str(path)) as f:
+        rate = f.streams.audio[0].rate
+        return np.concatenate([fr.to_ndarray().reshape(-1) for fr in f.decode(audio=0)]), rate
+
+
+def _pitch_hz(x: np.ndarray, rate: int) -> float:
+    """Median fundamental of the voiced 40 ms windows (autocorrelation peak in 70..500 Hz)."""
+    win = int(0.04 * rate)
+    f0 = []
+    for i in range(0, len(x) - win, win):
+        w = x[i:i + win] - x[i:i + win].mean()
+        if np.sqrt((w ** 2).mean()) < 0.02:
+            continue
+        ac = np.correlate(w, w, "full")[win - 1:]
+        lo, hi = rate // 500, rate // 70
+        f0.append(rate / (lo + int(np.argmax(ac[lo:hi]))))
+    return float(np.median(f0))
+
+
+def test_pitch_shifts_the_voice_and_keeps_the_pace(piper, tmp_path):
+    """Two characters on one single-speaker voice: +7 semitones is about 1.5x the fundamental, and
+    the line lasts about as long as the unshifted one (the voice is asked for it slower)."""
+    text = "The last train leaves at midnight and nobody is on it."
+    spans = {}
+    for pitch in (0.0, 7.0):
+        out = tmp_path / f"p{pitch:+.0f}.mp4"
+        res = animatic.render_animatic([AnimaticPanel(png((40, 40, 40)), 1.0, lines=(
+            AnimaticLine("MARA", text, pitch=pitch),))], piper, out, fps=12, size=(160, 90), progress=False)
+        samples, rate = _audio_of(out)
+        line = res.timeline.lines[0]
+        spans[pitch] = (_pitch_hz(samples[int(line.start * rate):int(line.end * rate)], rate), line.end - line.start)
+    (f0, d0), (f7, d7) = spans[0.0], spans[7.0]
+    assert 1.3 < f7 / f0 < 1.7, (f0, f7)  # 2 ** (7 / 12) = 1.498
+    assert abs(d7 - d0) / d0 < 0.15, (d0, d7)  # piper stretches speech, not every pause, by its length scale
+    with pytest.raises(AnimaticError, match="pitch 13"):
+        AnimaticLine("MARA", text, pitch=13)
