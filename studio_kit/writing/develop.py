@@ -930,6 +930,19 @@ class DevelopResult:
         return [str(f) for f in self.failures]
 
 
+def length_warnings(analysis: Any, premise: Premise, *, tolerance: float = 0.5) -> list[str]:
+    """A written script far from its target length (more than ``tolerance`` off, by page eighths):
+    a producer plans from the page count, so say it rather than let it pass."""
+    eighths = sum(s.eighths for s in analysis.scenes)
+    target = premise.target_pages * 8
+    if target and abs(eighths - target) > tolerance * target:
+        pages = eighths / 8
+        return [f"the script runs {pages:.1f} pages against a target of {premise.target_pages} "
+                f"({'long' if eighths > target else 'short'} by {abs(pages - premise.target_pages):.1f}); "
+                "edit the outline (fewer or more scenes) or the scenes and re-run"]
+    return []
+
+
 def voices_from_bibles(bibles: Mapping[str, Any]) -> dict[str, str]:
     """Voice notes per character from character bibles (``{name: Bible}``): the voice, then the
     description, so a dialogue pass knows who speaks how."""
@@ -989,6 +1002,7 @@ def run(scope: ProjectScope, run_id: str, jobs: TextJobs, *, mode: str | None = 
                 analysis = analyze(parse_fountain(text, source=f"{run_id}-{step}.fountain"))
                 result.scripts[step] = ingest(scope, analysis, text, source_name=f"{run_id}-{step}.fountain",
                                               script_id=info["script_id"])
+                result.warnings += length_warnings(analysis, premise)
 
     for step in todo:
         if step == "beats":

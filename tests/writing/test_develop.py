@@ -294,3 +294,14 @@ def test_tiny_lm_noise_is_rejected_item_by_item(scope: ProjectScope, tmp_path: P
     assert steps(scope, run_id) == [("beats", 1), ("outline", 1)]
     sid = dv.run_info(scope, run_id)["script_id"]
     assert scope.one("SELECT count(*) FROM {script_version} WHERE script_id = $s", {"s": sid})[0] == 0
+
+
+def test_length_far_from_the_target_is_a_warning() -> None:
+    from studio_kit.screenplay import analyze
+
+    text = "INT. CAB - NIGHT\n\n" + "MAYA drives through the rain, counting the lamps.\n\n" * 20
+    a = analyze(parse_fountain(text))
+    assert 6 <= sum(s.eighths for s in a.scenes) <= 12  # about a page
+    short = dv.length_warnings(a, dv.Premise.make("Cab", "MAYA drives a cab.", target_pages=10))
+    assert len(short) == 1 and "against a target of 10" in short[0] and "short by" in short[0]
+    assert dv.length_warnings(a, dv.Premise.make("Cab", "MAYA drives a cab.", target_pages=1)) == []
