@@ -101,7 +101,8 @@ class JobResult:
 
 def submit(scope: ProjectScope, task: str, request: ImageRequest | TextRequest | SpeechRequest, spec: BackendSpec,
            *, idempotency_key: str | None = None, max_attempts: int = 3) -> str:
-    """Queue one request; with an idempotency key already used in this project, return that job instead."""
+    """Queue one request; with an idempotency key already used in this project, return that job instead
+    (queued again if it ended failed or cancelled: asking again is a retry, recorded on the same job)."""
     if spec.task != task:
         raise ValueError(f"job for task {task!r} names a {spec.task!r} backend spec ({spec.backend})")
     if max_attempts < 1:
@@ -110,6 +111,7 @@ def submit(scope: ProjectScope, task: str, request: ImageRequest | TextRequest |
         if idempotency_key is not None:
             row = scope.one("SELECT job_id FROM {generation_job} WHERE idempotency_key = $k", {"k": idempotency_key})
             if row:
+                _queue_again(scope, [row[0]])
                 return row[0]
         job_id = "job-" + uuid.uuid4().hex[:16]
         scope.insert("generation_job", [{
@@ -154,7 +156,23 @@ def submit_many(scope: ProjectScope, task: str, requests: Sequence[ImageRequest 
             ids.append(job_id)
         if rows:
             scope.insert("generation_job", rows)
+        _queue_again(scope, [known[k] for k in wanted if k in known])
     return ids
+
+
+#: Job states a resubmission by key starts over from.
+ENDED_UNSUCCESSFULLY = ("failed", "cancelled")
+
+
+def _queue_again(scope: ProjectScope, job_ids: Sequence[str]) -> None:
+    """Failed or cancelled jobs asked for again go back to the queue with fresh attempts (same job
+    id, so the result is still recorded and counted once); queued, running and done ones stay."""
+    if job_ids:
+        scope.store.con.execute(
+            "UPDATE generation_job SET status = 'queued', attempts = 0, cancel_requested = false, error = NULL, "
+            "finished_at = NULL, submitted_at = ? WHERE tenant_id = ? AND project_id = ? "
+            "AND list_contains(?, job_id) AND list_contains(?, status)",
+            [_now(), scope.tenant_id, scope.project_id, list(dict.fromkeys(job_ids)), list(ENDED_UNSUCCESSFULLY)])
 
 
 def get(scope: ProjectScope, job_id: str) -> dict[str, Any]:

@@ -194,23 +194,26 @@ class Runner:
         """Queue one request for the profile's backend of ``task`` (or ``spec``); returns the job id.
 
         ``admit`` (set by the Studio: the tenant's GPU quota) may refuse the submission with a clear
-        error before anything is queued; a resubmission of an existing key is never refused."""
+        error before anything is queued; a resubmission of a key whose job is waiting or done is never
+        refused (one that failed or was cancelled runs again, so it is asked like a new one)."""
         spec = spec or self.profile.spec(task)
-        if self.admit is not None and not (
-                idempotency_key and self.scope.one("SELECT 1 FROM {generation_job} WHERE idempotency_key = $k",
-                                                   {"k": idempotency_key})):
+        if self.admit is not None and not (idempotency_key and self.scope.one(
+                "SELECT 1 FROM {generation_job} WHERE idempotency_key = $k AND NOT list_contains($ended, status)",
+                {"k": idempotency_key, "ended": list(jobs.ENDED_UNSUCCESSFULLY)})):
             self.admit(spec, 1)
         return jobs.submit(self.scope, task, request, spec, idempotency_key=idempotency_key, max_attempts=max_attempts)
 
     def submit_many(self, task: str, requests: Sequence[ImageRequest | TextRequest | SpeechRequest],
                     keys: Sequence[str | None], *, spec: BackendSpec | None = None, max_attempts: int = 3) -> list[str]:
         """Queue many requests at once (one transaction); the quota is asked once for the ones that
-        are new (resubmitted keys are never refused)."""
+        will run: new ones and failed or cancelled ones asked for again (a finished or waiting job's
+        key is never refused)."""
         spec = spec or self.profile.spec(task)
         if self.admit is not None:
             wanted = [k for k in keys if k is not None]
-            known = {r[0] for r in self.scope.rows("SELECT idempotency_key FROM {generation_job} "
-                                                   "WHERE list_contains($k, idempotency_key)", {"k": wanted})} \
+            known = {r[0] for r in self.scope.rows(
+                "SELECT idempotency_key FROM {generation_job} WHERE list_contains($k, idempotency_key) "
+                "AND NOT list_contains($ended, status)", {"k": wanted, "ended": list(jobs.ENDED_UNSUCCESSFULLY)})} \
                 if wanted else set()
             new = sum(1 for k in keys if k is None or k not in known)
             if new:

@@ -208,3 +208,24 @@ def test_submit_many_matches_submit_key_for_key(store):
     with pytest.raises(ValueError, match="names a 'image' backend"):
         jobs.submit_many(scope, "text", reqs[:1], SPEC, ["k9"])
     assert jobs.list_jobs(scope).height == 3
+
+
+def test_asking_again_for_a_failed_or_cancelled_job_queues_it_again(store):
+    """A re-run after an outage must not get the old failure back: the same job (same id, so its
+    result is still recorded and counted once) goes back to the queue with fresh attempts."""
+    scope = store.ensure_project("acme", "night-train")
+    failed = jobs.submit(scope, "image", ImageRequest("a"), SPEC, idempotency_key="a", max_attempts=1)
+    jobs.mark_running(scope, [failed])
+    assert jobs.retry_or_fail(scope, failed, "CUDA out of memory") == "failed"
+    cancelled = jobs.submit(scope, "image", ImageRequest("b"), SPEC, idempotency_key="b")
+    assert jobs.cancel(scope, cancelled) == "cancelled"
+    waiting = jobs.submit(scope, "image", ImageRequest("c"), SPEC, idempotency_key="c")
+    jobs.mark_running(scope, [waiting])
+    assert jobs.submit(scope, "image", ImageRequest("a"), SPEC, idempotency_key="a") == failed
+    again = jobs.get(scope, failed)
+    assert again["status"] == "queued" and again["attempts"] == 0 and again["error"] is None
+    ids = jobs.submit_many(scope, "image", [ImageRequest("b"), ImageRequest("c")], SPEC, ["b", "c"])
+    assert ids == [cancelled, waiting]
+    assert jobs.get(scope, cancelled)["status"] == "queued"
+    assert jobs.get(scope, waiting)["status"] == "running" and jobs.get(scope, waiting)["attempts"] == 1
+    assert jobs.list_jobs(scope).height == 3

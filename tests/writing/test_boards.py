@@ -221,3 +221,22 @@ def test_animatic_of_the_boards_plays_with_speech(studio, tmp_path):
     assert np.sqrt((speech ** 2).mean()) > 10 * max(np.sqrt((quiet ** 2).mean()), 1e-4)
     row = studio.animatics().row(-1, named=True)
     assert json.loads(row["scenes"]) == ["1", "3"] and row["frames"] == res.frames and Path(row["path"]).exists()
+
+
+def test_llm_scene_that_failed_is_asked_again_on_the_next_run(studio, server):
+    """After the outage (scene 2's text job ended failed), asking again re-runs that job: the same
+    job id, now done, and scene 2 gets the model's list."""
+    failed = studio.jobs(status="failed")
+    assert failed.height >= 1
+    answer = json.dumps([{"size": "WS", "kind": "master", "characters": ["ILSE", "OSKAR"], "description": "The office.",
+                          "seconds": 30}])
+    server.responder = lambda body: chat_reply(answer)
+    try:
+        run = studio.make_shot_lists(["2"], mode="llm")
+    finally:
+        server.responder = None
+    assert run.errors == [] and studio.shot_list("2").source == "llm"
+    assert studio.shot_list("2").shots[0].characters == ("ILSE", "OSKAR")
+    jobs = studio.jobs()
+    again = jobs.filter(jobs["job_id"].is_in(failed["job_id"].to_list()))
+    assert set(again["status"]) == {"done"}  # the same jobs, now done (no second job for the same request)
