@@ -600,7 +600,14 @@ class _Item:
 
 def _complete(jobs: TextJobs, requests: list[TextRequest]) -> list[str | TextBackendError]:
     """All answers in one call; when that call fails, one call per request so one stalled or
-    refused request costs only its own item. Configuration errors (401, 404 ...) stop the run."""
+    refused request costs only its own item. Configuration errors (401, 404 ...) stop the run.
+    Jobs that answer per request (the runner's ``outcomes``) need no second pass."""
+    per_request = getattr(jobs, "outcomes", None)
+    if callable(per_request):
+        got = list(per_request(requests))
+        if len(got) != len(requests):
+            raise DevelopError(f"the text jobs answered {len(got)} times to {len(requests)} requests")
+        return [a if isinstance(a, str | TextBackendError) else TextBackendError(str(a)) for a in got]
     try:
         answers = jobs.complete(requests)
     except TextBackendError as exc:
