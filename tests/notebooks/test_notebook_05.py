@@ -31,6 +31,7 @@ def test_writing_tour_with_overridden_parameters(tmp_path):
             "logline": "A disgraced lighthouse keeper ELSA BRANDT and a runaway courier TOMAS hide a stolen ledger "
                        "in the old salt mine while the harbour police close in.",
             "target_pages": pages,
+            "locations": [],  # read from the logline ("the old salt mine")
             "scenes_to_board": [2, 3],
             "project": "papermill-writing",
             "out_dir": str(out_dir),
@@ -42,6 +43,8 @@ def test_writing_tour_with_overridden_parameters(tmp_path):
     summary = json.loads((out_dir / "summary.json").read_text())
     files = {k: Path(v) for k, v in summary["files"].items()}
     assert summary["title"] == "Salt Road" and summary["mode"] == "template"
+    headings = [ln for ln in files["script"].read_text().splitlines() if ln.startswith(("INT.", "EXT."))]
+    assert headings and all("SALT MINE" in h for h in headings)  # the place the logline names
     # develop stored scenes + dialogue, then again after the outline edit: four versions of one script
     assert summary["script_versions"] == [1, 2, 3, 4]
 
