@@ -497,7 +497,8 @@ def cmd_shots(args: argparse.Namespace) -> int:
 
 def cmd_boards(args: argparse.Namespace) -> int:
     with _studio(args) as studio:
-        run = studio.make_boards(args.scene or None, script_id=args.script)
+        size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+        run = studio.make_boards(args.scene or None, script_id=args.script, size=size)
         low = f"{run.min_score:.3f}" if run.min_score is not None else "n/a"
         drift = sum(1 for f in run.frames if f.drift)
         print(f"{len(run.frames)} frames, lowest consistency {low}, {drift} with drift")
@@ -728,6 +729,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--script", help="script id (needed when the project has several)")
     sp.add_argument("--scene", action="append", help="scene number (repeatable; default all)")
     sp.add_argument("-o", "--output", type=Path, help="write the boards PDF")
+    sp.add_argument("--size", help="frame WIDTHxHEIGHT, multiples of 8 (default 640x360; e.g. 1024x576 for SDXL)")
 
     sp = add("animatic", cmd_animatic, "an animatic MP4 of the boards with temp dialogue and captions")
     store_opts(sp)
