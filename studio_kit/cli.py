@@ -452,6 +452,14 @@ def cmd_characters(args: argparse.Namespace) -> int:
     return 2
 
 
+def _size(text: str, option: str) -> tuple[int, int]:
+    """WIDTHxHEIGHT as two whole numbers, or an error naming the option and the form wanted."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError(f"{option} {text!r}: give WIDTHxHEIGHT in pixels, e.g. 1280x720")
+    return int(parts[0]), int(parts[1])
+
+
 def cmd_develop(args: argparse.Namespace) -> int:
     from .writing.develop import Premise
 
@@ -497,7 +505,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
 
 def cmd_boards(args: argparse.Namespace) -> int:
     with _studio(args) as studio:
-        size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+        size = _size(args.size, "--size") if args.size else None
         run = studio.make_boards(args.scene or None, script_id=args.script, size=size)
         low = f"{run.min_score:.3f}" if run.min_score is not None else "n/a"
         drift = sum(1 for f in run.frames if f.drift)
@@ -513,7 +521,7 @@ def cmd_boards(args: argparse.Namespace) -> int:
 def cmd_animatic(args: argparse.Namespace) -> int:
     with _studio(args) as studio:
         res = studio.make_animatic(args.scene or None, args.output, script_id=args.script, fps=args.fps,
-                                   size=tuple(int(v) for v in args.size.lower().split("x")))
+                                   size=_size(args.size, "--size"))
         t = res.timings.get("total", 0.0)
         print(f"{res.path}: {res.seconds:.1f} s, {res.frames} frames, {len(res.timeline.lines)} spoken lines, "
               f"rendered in {t:.1f} s ({res.seconds / t if t else 0:.1f}x real time)")

@@ -110,6 +110,10 @@ def make_boards(scope: ProjectScope, jobs: Any, embedder: Any, stored: Any, scen
     """Make the boards of these scenes from their latest shot lists (``stored`` is a
     ``writing.scripts.StoredScript``). All frames go to ``jobs.render`` as one batch (the runner
     spreads them over its workers); the board is recorded in one transaction."""
+    w, h = size
+    if w <= 0 or h <= 0 or w % 8 or h % 8:
+        raise ValueError(f"board frame size {w}x{h}: width and height must be positive multiples of 8 "
+                         "(e.g. 640x360, 1024x576)")
     a = stored.analysis
     by_uid = dict(zip(stored.scene_uids, a.scenes, strict=True))
     run = BoardRun()
