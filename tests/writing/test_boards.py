@@ -121,9 +121,13 @@ def test_boards_and_shot_list_exports(studio, tmp_path):
         studio.export_shot_lists(tmp_path / "shots.txt")
 
 
-def test_unknown_scene_is_named(studio):
+def test_unknown_scene_and_bad_size_are_named(studio):
     with pytest.raises(ValueError, match="no scene '999'"):
         studio.make_shot_lists(["999"])
+    jobs = studio.jobs().height
+    with pytest.raises(ValueError, match="100x100: width and height must be positive multiples of 8"):
+        studio.make_boards(["1"], size=(100, 100))
+    assert studio.jobs().height == jobs  # nothing submitted
 
 
 def test_llm_mode_through_the_runner_and_a_replay_server(studio, server):
