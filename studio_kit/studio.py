@@ -689,14 +689,12 @@ class Studio(ManagementOps, PlatformOps):
     @requires("project.read")
     def shot_list(self, scene: str, *, version: int | None = None, script_id: str | None = None):
         """A scene's stored shot list (by printed number or uid; default the latest version)."""
-
         stored = self.stored_script(script_id)
         (uid,) = self._scene_uids(stored, [scene])
         return shots_store.load_shot_list(self.scope, stored.script_id, uid, version)[0]
 
     @requires("project.read")
     def shot_lists(self, script_id: str | None = None) -> pl.DataFrame:
-
         return shots_store.shot_lists_frame(self.scope, self.script_id(script_id))
 
     @requires("script.write")
@@ -740,18 +738,17 @@ class Studio(ManagementOps, PlatformOps):
         scored for consistency; returns the run (frames and per-shot errors)."""
         from .writing import boards
 
+        size = boards.check_size(size or boards.BOARD_SIZE)
         stored = self.stored_script(script_id)
         uids = self._scene_uids(stored, scenes)
         missing = [u for u in uids if not self.scope.one(
             "SELECT 1 FROM {shot_list} WHERE script_id = $s AND scene_uid = $u", {"s": stored.script_id, "u": u})]
         if missing:
             self.make_shot_lists(missing, script_id=stored.script_id)
-        return boards.make_boards(self.scope, self._image_jobs(), self.image_embedder(), stored, uids,
-                                  size=size or boards.BOARD_SIZE)
+        return boards.make_boards(self.scope, self._image_jobs(), self.image_embedder(), stored, uids, size=size)
 
     @requires("project.read")
     def board_frames(self, scene: str | None = None, *, script_id: str | None = None) -> pl.DataFrame:
-
         stored = self.stored_script(script_id)
         uid = self._scene_uids(stored, [scene])[0] if scene is not None else None
         return shots_store.frames_frame(self.scope, stored.script_id, uid)

@@ -105,15 +105,21 @@ class BoardRun:
         return min(scores) if scores else None
 
 
+def check_size(size: tuple[int, int]) -> tuple[int, int]:
+    """A board frame size the image backends take (positive multiples of 8), or an error saying so."""
+    w, h = size
+    if w <= 0 or h <= 0 or w % 8 or h % 8:
+        raise ValueError(f"board frame size {w}x{h}: width and height must be positive multiples of 8 "
+                         "(e.g. 640x360, 1024x576)")
+    return w, h
+
+
 def make_boards(scope: ProjectScope, jobs: Any, embedder: Any, stored: Any, scene_uids: Sequence[str], *,
                 size: tuple[int, int] = BOARD_SIZE) -> BoardRun:
     """Make the boards of these scenes from their latest shot lists (``stored`` is a
     ``writing.scripts.StoredScript``). All frames go to ``jobs.render`` as one batch (the runner
     spreads them over its workers); the board is recorded in one transaction."""
-    w, h = size
-    if w <= 0 or h <= 0 or w % 8 or h % 8:
-        raise ValueError(f"board frame size {w}x{h}: width and height must be positive multiples of 8 "
-                         "(e.g. 640x360, 1024x576)")
+    check_size(size)
     a = stored.analysis
     by_uid = dict(zip(stored.scene_uids, a.scenes, strict=True))
     run = BoardRun()
