@@ -204,7 +204,7 @@ def test_sample_pair_invariants(sample):
     for (a, b), n in counts.items():
         assert a != b
         assert counts[(b, a)] == n
-        assert 1 <= n <= min(scenes_of[a], scenes_of[b])
+        assert n >= 1 and n <= min(scenes_of[a], scenes_of[b])
     once = analytics.shared_scenes(sample)
     assert once.height * 2 == both.height
     assert all(a < b for a, b in once.select("a", "b").iter_rows())
