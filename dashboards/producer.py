@@ -15,6 +15,7 @@ everything it shows while it is called (the studio is closed afterwards).
 from __future__ import annotations
 
 import calendar as pycal
+import functools
 import html
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -963,9 +964,17 @@ def cut_rows(cuts_json: str | None) -> pd.DataFrame:
                         columns=list(CUT_TABLE_COLUMNS))
 
 
+def _board_html(number: str, panels: list[tuple], base: Path | None) -> str:
+    """One scene's board cards (frames inlined from the asset files: made when the scene is shown)."""
+    board = "".join(board_panel_html(r, shot, said, checks, base) for r, shot, said, checks in panels) or (
+        f"<i>No board for this scene yet: <code>studio boards --scene {html.escape(number)}</code></i>")
+    return f"<div class='board' data-scene='{html.escape(number)}'>{board}</div>"
+
+
 def _board_view(studio: Studio, stored, uid: str, frames: pl.DataFrame, checks: pl.DataFrame,
-                base: Path | None) -> tuple[str, pd.DataFrame, str]:
-    """The board's HTML, the shot table and a caption for one scene (read while the store is open)."""
+                base: Path | None) -> tuple[Callable[[], str], pd.DataFrame, str]:
+    """The board (as a function making its HTML when shown, so only the scene on screen has its
+    images inlined), the shot table and a caption for one scene; the store is read now, while open."""
     from studio_kit.writing.shots import cut_scene, scene_beats, scene_seconds
 
     sc = stored.analysis.scenes[stored.scene_uids.index(uid)]
@@ -982,13 +991,11 @@ def _board_view(studio: Studio, stored, uid: str, frames: pl.DataFrame, checks: 
     panels = []
     for r in mine.iter_rows(named=True):
         mine_checks = {cid: v for (job, cid), v in check.items() if job == r["job_id"]}
-        panels.append(board_panel_html(r, by_shot.get(r["shot"]), said.get(r["shot"], ()), mine_checks, base))
-    board = "".join(panels) or ("<i>No board for this scene yet: "
-                                f"<code>studio boards --scenes {html.escape(sc.number)}</code></i>")
+        panels.append((r, by_shot.get(r["shot"]), said.get(r["shot"], ()), mine_checks))
     caption = (f"### Scene {sc.number} · {sc.heading}\nShot list v{version or latest} ({shot_list.source}, "
                f"{len(shot_list.shots)} shots, {shot_list.seconds:.1f} s)"
                + (f" · a newer shot list v{latest} is not boarded yet" if version and latest > version else ""))
-    return (f"<div class='board' data-scene='{html.escape(sc.number)}'>{board}</div>", shot_rows(shot_list), caption)
+    return functools.partial(_board_html, sc.number, panels, base), shot_rows(shot_list), caption
 
 
 def boards_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
@@ -1011,17 +1018,17 @@ def boards_page(studio: Studio, script_id: str) -> pn.viewable.Viewable:
                   _kpi("Boarded scenes", str(boarded)), _kpi("Frames", str(frames.height)),
                   _kpi("Lowest consistency", f"{min(scores):.3f}" if scores else "–"),
                   _kpi("Drift", str(drift)), margin=(0, 10), css_classes=["boards-kpis"])
-    # every scene's board is read now: the studio is closed once the page is built
+    # every scene's board is read from the store now (it is closed once the page is built); images when shown
     views = {uid: _board_view(studio, stored, uid, frames, checks, base) for uid in options.values()}
     picker = pn.widgets.Select(name="Scene", options=options, width=520, css_classes=["board-picker"])
     caption = pn.pane.Markdown(views[picker.value][2], margin=(0, 10), css_classes=["board-caption"])
     table = pn.widgets.Tabulator(views[picker.value][1], disabled=True, show_index=False, layout="fit_data_stretch",
                                  sizing_mode="stretch_width", css_classes=["shot-table"])
-    board = pn.pane.HTML(views[picker.value][0], sizing_mode="stretch_width", css_classes=["board-frames"])
+    board = pn.pane.HTML(views[picker.value][0](), sizing_mode="stretch_width", css_classes=["board-frames"])
 
     def pick(event: param.parameterized.Event) -> None:
-        html_, rows, text = views[event.new]
-        caption.object, table.value, board.object = text, rows, html_
+        make_html, rows, text = views[event.new]
+        caption.object, table.value, board.object = text, rows, make_html()
 
     picker.param.watch(pick, "value")
     return pn.Column(pn.pane.Markdown("## Shot lists and boards", margin=(0, 10)), kpis, picker, caption,

@@ -581,6 +581,7 @@ class Studio(ManagementOps, PlatformOps):
         ``start_at`` (earlier steps: their latest stored, possibly edited, versions; ``scenes``: only
         those outline scenes). Written scenes are stored as versions of the run's script."""
         spec = self.model_profile().spec("text")
+        jobs = self._text_jobs(progress)  # the runner first: a run is recorded only once it can run
         if isinstance(premise, develop.Premise):
             run_id = develop.new_run(self.scope, premise, backend=spec.backend, model=spec.model)
         else:
@@ -591,7 +592,7 @@ class Studio(ManagementOps, PlatformOps):
             for row in self.characters().iter_rows(named=True):
                 if row["name"].upper() in names:
                     bibles[row["name"]] = self.character_version(row["character_id"]).bible
-        return develop.run(self.scope, run_id, self._text_jobs(progress), mode=mode, start_at=start_at,
+        return develop.run(self.scope, run_id, jobs, mode=mode, start_at=start_at,
                            stop_after=stop_after, scenes=scenes, max_attempts=max_attempts,
                            voices=develop.voices_from_bibles(bibles) if bibles else None, seed=seed,
                            author=self.user.person_id)
@@ -739,13 +740,14 @@ class Studio(ManagementOps, PlatformOps):
         from .writing import boards
 
         size = boards.check_size(size or boards.BOARD_SIZE)
+        image_jobs = self._image_jobs()  # the runner first: nothing is written unless frames can be made
         stored = self.stored_script(script_id)
         uids = self._scene_uids(stored, scenes)
         missing = [u for u in uids if not self.scope.one(
             "SELECT 1 FROM {shot_list} WHERE script_id = $s AND scene_uid = $u", {"s": stored.script_id, "u": u})]
         if missing:
             self.make_shot_lists(missing, script_id=stored.script_id)
-        return boards.make_boards(self.scope, self._image_jobs(), self.image_embedder(), stored, uids, size=size)
+        return boards.make_boards(self.scope, image_jobs, self.image_embedder(), stored, uids, size=size)
 
     @requires("project.read")
     def board_frames(self, scene: str | None = None, *, script_id: str | None = None) -> pl.DataFrame:
@@ -777,10 +779,15 @@ class Studio(ManagementOps, PlatformOps):
         character (the bible's voice field can set them: ``speaker=3 pitch=+4 speed=0.9``) and
         burnt in as a caption. Writes ``out`` (and an .otio of the cut beside it) atomically, keeps a
         content-addressed copy and records it. Returns ``writing.animatic.AnimaticResult``."""
+        import hashlib
+
         from .generation import artifacts
         from .generation.profile import load_backend
         from .writing import animatic, boards
 
+        if self.store.read_only:
+            raise StoreError("this Studio opened the store read-only; an animatic is recorded in the store, so make it "
+                             "in the process that owns the store (the notebook, `studio` command or API server)")
         stored = self.stored_script(script_id)
         uids = self._scene_uids(stored, scenes)
         have = {r[0] for r in self.scope.rows("SELECT DISTINCT scene_uid FROM {board_frame} WHERE script_id = $s",
@@ -812,12 +819,19 @@ class Studio(ManagementOps, PlatformOps):
         out = Path(out) if out else self.settings.out_dir / f"animatic_{stored.script_id}_{numbers[0]}-{numbers[-1]}.mp4"
         speech = load_backend(self.model_profile().spec("speech"))
         result = animatic.render_animatic(panels, speech, out, fps=fps, size=size, progress=progress)
-        animatic.write_otio(result, out.with_suffix(".otio"))
+        otio = out.with_suffix(".otio")
+        part = otio.with_name(f".{otio.name}.part.otio")
+        try:
+            animatic.write_otio(result, part)
+            part.replace(otio)
+        finally:
+            part.unlink(missing_ok=True)
         art = artifacts.put(self.assets_dir, out.read_bytes(), "mp4", "video/mp4")
         cuts = [{"scene": p.scene, "shot": p.shot, "start": round(slot.start, 3), "end": round(slot.end, 3)}
                 for p, slot in zip(panels, result.timeline.panels, strict=True)]
         shots_store.save_animatic(self.scope, {
-            "animatic_id": f"{stored.script_id}:{'-'.join(uids)}"[:200], "script_id": stored.script_id,
+            "animatic_id": f"{stored.script_id}:{hashlib.sha256(' '.join(uids).encode()).hexdigest()[:16]}",
+            "script_id": stored.script_id,
             "scenes": numbers, "artifact": art.sha256, "path": str(art.path), "seconds": result.seconds,
             "frames": result.frames, "audio_seconds": result.audio_seconds, "cuts": cuts})
         return result

@@ -9,6 +9,7 @@ a crash) is recorded once and billed once. Workers never open the store.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -99,6 +100,14 @@ class JobResult:
     gpu_seconds: float = 0.0
 
 
+def scoped_key(key: str | None, spec: BackendSpec) -> str | None:
+    """The stored form of an idempotency key: the caller's key for this backend and model. The same
+    request to another model (the profile changed) is another job, never the old model's answer."""
+    if key is None:
+        return None
+    return f"{key}@{hashlib.sha256(spec.key().encode()).hexdigest()[:12]}"
+
+
 def submit(scope: ProjectScope, task: str, request: ImageRequest | TextRequest | SpeechRequest, spec: BackendSpec,
            *, idempotency_key: str | None = None, max_attempts: int = 3) -> str:
     """Queue one request; with an idempotency key already used in this project, return that job instead
@@ -107,6 +116,7 @@ def submit(scope: ProjectScope, task: str, request: ImageRequest | TextRequest |
         raise ValueError(f"job for task {task!r} names a {spec.task!r} backend spec ({spec.backend})")
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+    idempotency_key = scoped_key(idempotency_key, spec)
     with scope.transaction():
         if idempotency_key is not None:
             row = scope.one("SELECT job_id FROM {generation_job} WHERE idempotency_key = $k", {"k": idempotency_key})
@@ -134,6 +144,7 @@ def submit_many(scope: ProjectScope, task: str, requests: Sequence[ImageRequest 
         raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
     if len(keys) != len(requests):
         raise ValueError(f"{len(requests)} requests but {len(keys)} idempotency keys")
+    keys = [scoped_key(k, spec) for k in keys]
     wanted = [k for k in keys if k is not None]
     ids: list[str] = []
     with scope.transaction():

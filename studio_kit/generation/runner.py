@@ -199,7 +199,7 @@ class Runner:
         spec = spec or self.profile.spec(task)
         if self.admit is not None and not (idempotency_key and self.scope.one(
                 "SELECT 1 FROM {generation_job} WHERE idempotency_key = $k AND NOT list_contains($ended, status)",
-                {"k": idempotency_key, "ended": list(jobs.ENDED_UNSUCCESSFULLY)})):
+                {"k": jobs.scoped_key(idempotency_key, spec), "ended": list(jobs.ENDED_UNSUCCESSFULLY)})):
             self.admit(spec, 1)
         return jobs.submit(self.scope, task, request, spec, idempotency_key=idempotency_key, max_attempts=max_attempts)
 
@@ -210,12 +210,14 @@ class Runner:
         key is never refused)."""
         spec = spec or self.profile.spec(task)
         if self.admit is not None:
-            wanted = [k for k in keys if k is not None]
+            scoped = [jobs.scoped_key(k, spec) for k in keys]
+            wanted = sorted({k for k in scoped if k is not None})
             known = {r[0] for r in self.scope.rows(
                 "SELECT idempotency_key FROM {generation_job} WHERE list_contains($k, idempotency_key) "
                 "AND NOT list_contains($ended, status)", {"k": wanted, "ended": list(jobs.ENDED_UNSUCCESSFULLY)})} \
                 if wanted else set()
-            new = sum(1 for k in keys if k is None or k not in known)
+            # each key once (the same key twice in a call is one job), plus every request without a key
+            new = len({k for k in wanted if k not in known}) + sum(1 for k in scoped if k is None)
             if new:
                 self.admit(spec, new)
         return jobs.submit_many(self.scope, task, requests, spec, keys, max_attempts=max_attempts)

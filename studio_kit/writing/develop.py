@@ -1048,7 +1048,7 @@ def run(scope: ProjectScope, run_id: str, jobs: TextJobs, *, mode: str | None = 
                 raise DevelopError(f"scenes {sorted(missing)} are not written yet; re-run them with "
                                    "start_at='scenes' first")
             base = load_step(scope, run_id, "dialogue") if scenes is not None else None
-            base = _overlay(draft, base) if base is not None else draft
+            base = _overlay(draft, base, skip={s.number for s in targets}) if base is not None else draft
             polished, fails = _make_dialogue(ctx, targets)
             result.failures += fails
             if not polished and fails:
@@ -1060,11 +1060,12 @@ def run(scope: ProjectScope, run_id: str, jobs: TextJobs, *, mode: str | None = 
     return result
 
 
-def _overlay(draft: Draft, dialogue: Draft) -> Draft:
+def _overlay(draft: Draft, dialogue: Draft, *, skip: set[int] = frozenset()) -> Draft:
     """The latest dialogue pass over the current draft: polished scenes where there are, written
-    ones elsewhere; the draft's failures."""
+    ones elsewhere; the draft's failures. ``skip``: scenes being polished again now keep the
+    draft's text (their old polish belongs to an older draft of the scene)."""
     by = {s.number: s for s in draft.scenes} | {s.number: s for s in dialogue.scenes
-                                               if draft.scene(s.number) is not None}
+                                               if draft.scene(s.number) is not None and s.number not in skip}
     return Draft(tuple(by[n] for n in sorted(by)), draft.failures)
 
 

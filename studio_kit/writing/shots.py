@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
@@ -98,8 +99,8 @@ class Shot:
             raise ShotListError(f"{where}: movement {self.movement!r} is not one of {', '.join(MOVEMENTS)}")
         if self.kind not in KINDS:
             raise ShotListError(f"{where}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
-        if not self.seconds >= 0:
-            raise ShotListError(f"{where}: seconds must be >= 0, got {self.seconds!r}")
+        if not (isinstance(self.seconds, int | float) and math.isfinite(self.seconds) and self.seconds >= 0):
+            raise ShotListError(f"{where}: seconds must be a finite number >= 0, got {self.seconds!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -229,3 +229,14 @@ def test_asking_again_for_a_failed_or_cancelled_job_queues_it_again(store):
     assert jobs.get(scope, cancelled)["status"] == "queued"
     assert jobs.get(scope, waiting)["status"] == "running" and jobs.get(scope, waiting)["attempts"] == 1
     assert jobs.list_jobs(scope).height == 3
+
+
+def test_the_same_key_for_another_model_is_another_job(store):
+    """A profile that switches models must not get the old model's answers back by key."""
+    scope = store.ensure_project("acme", "night-train")
+    other = BackendSpec("image", "procedural", "procedural/storyboard-v2", device="cpu", batch_size=4)
+    a = jobs.submit_many(scope, "image", [ImageRequest("x")], SPEC, ["panel"])[0]
+    b = jobs.submit_many(scope, "image", [ImageRequest("x")], other, ["panel"])[0]
+    assert a != b and jobs.get(scope, b)["model"] == "procedural/storyboard-v2"
+    assert jobs.submit(scope, "image", ImageRequest("x"), SPEC, idempotency_key="panel") == a
+    assert jobs.get(scope, a)["idempotency_key"] == jobs.scoped_key("panel", SPEC) != jobs.scoped_key("panel", other)

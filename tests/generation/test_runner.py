@@ -208,4 +208,4 @@ def test_admission_refuses_before_anything_is_queued(studio):
     finally:
         runner.admit = None
     assert calls == [(SPEC.key(), 1)]
-    assert scope.one("SELECT count(*) FROM {generation_job} WHERE idempotency_key = 'no'")[0] == 0
+    assert scope.one("SELECT count(*) FROM {generation_job} WHERE idempotency_key LIKE 'no@%'")[0] == 0

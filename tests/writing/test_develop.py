@@ -305,3 +305,18 @@ def test_length_far_from_the_target_is_a_warning() -> None:
     short = dv.length_warnings(a, dv.Premise.make("Cab", "MAYA drives a cab.", target_pages=10))
     assert len(short) == 1 and "against a target of 10" in short[0] and "short by" in short[0]
     assert dv.length_warnings(a, dv.Premise.make("Cab", "MAYA drives a cab.", target_pages=1)) == []
+
+
+def test_a_scene_polished_again_keeps_its_new_text_when_the_pass_stores_nothing() -> None:
+    """Re-running scene 2 (rewritten as a silent scene, so its dialogue pass has nothing to do)
+    must not bring back the old draft's polished text; scene 1 keeps its polish."""
+    h = "INT. KITCHEN - DAY"
+    outline = dv.Outline(tuple(dv.OutlineScene(n, h, "s", ("ANA",), "Opening Image") for n in (1, 2)))
+    old_dialogue = dv.Draft((dv.WrittenScene(1, h, f"{h}\n\nAna cooks.\n\nANA\nPolished hello."),
+                             dv.WrittenScene(2, h, f"{h}\n\nANA\nOLD polished line.")))
+    new_draft = dv.Draft((dv.WrittenScene(1, h, f"{h}\n\nAna cooks.\n\nANA\nHello."),
+                          dv.WrittenScene(2, h, f"{h}\n\nAna leaves without a word.")))
+    base = dv._overlay(new_draft, old_dialogue, skip={2})
+    merged = dv._merge(outline, base, {}, [], {2}, keep_failed=True)
+    assert "without a word" in merged.scene(2).fountain
+    assert "Polished hello." in merged.scene(1).fountain

@@ -165,14 +165,16 @@ def test_llm_answer_with_fences_synonyms_and_a_bad_shot(script):
         {"size": "MCU", "angle": "eye", "movement": "static", "kind": "single", "subject": "BOB",
          "characters": ["BOB"], "description": "Who?", "seconds": 3},
         {"size": "ginormous", "characters": []},
+        {"size": "CU", "kind": "insert", "seconds": "Infinity"},
     ]) + "\n```\nGood luck!"
     sl, problems = S.parse_llm_shots(answer, sc, sc.characters, scene_uid="u2")
     assert [(s.number, s.size, s.angle, s.movement) for s in sl.shots] == [
         ("2A", "WS", "eye", "static"), ("2B", "CU", "low", "push in")]
     assert sl.shots[0].characters == ("NINA", "TOM") and sl.source == "llm" and sl.scene_uid == "u2"
-    assert len(problems) == 2
+    assert len(problems) == 3
     assert "shot 3 of the model's list: BOB is not in this scene" in problems[0]
     assert "shot 4 of the model's list" in problems[1] and "size 'ginormous'" in problems[1]
+    assert "shot 5 of the model's list" in problems[2] and "finite number" in problems[2]
 
 
 @pytest.mark.parametrize("answer", ["", "I cannot help with that.", '{"shots": "none"}', "[1, 2, 3]"])
