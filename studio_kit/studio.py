@@ -581,6 +581,8 @@ class Studio(ManagementOps, PlatformOps):
         ``start_at`` (earlier steps: their latest stored, possibly edited, versions; ``scenes``: only
         those outline scenes). Written scenes are stored as versions of the run's script."""
         spec = self.model_profile().spec("text")
+        if not isinstance(premise, develop.Premise):
+            develop.run_info(self.scope, premise)  # an unknown run id is named before anything starts
         jobs = self._text_jobs(progress)  # the runner first: a run is recorded only once it can run
         if isinstance(premise, develop.Premise):
             run_id = develop.new_run(self.scope, premise, backend=spec.backend, model=spec.model)

@@ -124,3 +124,22 @@ def test_shots_boards_and_animatic_commands(tmp_path):
     r = studio("animatic", "--scene", "2", "-o", tmp_path / "b.mp4", *common)
     assert r.returncode != 0 and "scene 2 has no board yet" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "b.mp4").exists()
+
+
+def test_develop_command_writes_a_script_version(tmp_path):
+    """`studio develop` on the offline writer: a run in template mode, its script stored as versions
+    (after the scenes and after the dialogue pass) that `studio scenes` lists; a bad re-run is a
+    clear error."""
+    store = tmp_path / "s.duckdb"
+    common = ("-p", "dev", "--store", store)
+    r = studio("develop", "--logline", "When harbour pilot ODA finds a stowaway named KIT on the ferry, she must "
+               "hide him from the coast guard.", "--title", "Ferry", "--pages", "4", *common)
+    assert r.returncode == 0, r.stderr
+    assert "(template): stored beats v1, outline v1, scenes v1, dialogue v1" in r.stdout
+    script_id = r.stdout.split("script ", 1)[1].split()[0]
+    assert f"script {script_id} v2 after dialogue" in r.stdout
+    r = studio("scenes", "--script", script_id, "--csv", *common)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.strip().splitlines()) == 1 + 3  # header + three scenes (at least three in template mode)
+    r = studio("develop", "--run", "nope", *common)
+    assert r.returncode != 0 and "no development run 'nope'" in r.stderr and "Traceback" not in r.stderr
