@@ -35,6 +35,7 @@ from .preproduction.schedule import Weights
 from .preproduction.schedule_store import StoredSchedule
 from .screenplay.analysis import ScriptAnalysis, analyze, load_script
 from .screenplay.errors import ScreenplayError
+from .screenplay.io import atomic_write
 from .screenplay.pagination import layout_for
 from .settings import Settings
 from .store import Migration, ProjectScope, Store, StoreError
@@ -721,17 +722,16 @@ class Studio(ManagementOps, PlatformOps):
 
         out = Path(out)
         stored = self.stored_script(script_id)
+        have = shots_store.scenes_with(self.scope, "shot_list", stored.script_id)
         lists = [shots_store.load_shot_list(self.scope, stored.script_id, u)[0]
-                 for u in self._scene_uids(stored, scenes)
-                 if self.scope.one("SELECT 1 FROM {shot_list} WHERE script_id = $s AND scene_uid = $u",
-                                   {"s": stored.script_id, "u": u})]
+                 for u in self._scene_uids(stored, scenes) if u in have]
         if out.suffix.lower() == ".csv":
             data = shots_mod.to_csv(lists).encode()
         elif out.suffix.lower() == ".pdf":
             data = boards.shot_list_pdf(lists, title=f"{stored.title} - shot list")
         else:
             raise ValueError(f"{out}: export shot lists as .csv or .pdf")
-        _atomic_write(out, data)
+        atomic_write(out, data)
         return out
 
     @requires("generation.submit")
@@ -745,8 +745,8 @@ class Studio(ManagementOps, PlatformOps):
         image_jobs = self._image_jobs()  # the runner first: nothing is written unless frames can be made
         stored = self.stored_script(script_id)
         uids = self._scene_uids(stored, scenes)
-        missing = [u for u in uids if not self.scope.one(
-            "SELECT 1 FROM {shot_list} WHERE script_id = $s AND scene_uid = $u", {"s": stored.script_id, "u": u})]
+        have = shots_store.scenes_with(self.scope, "shot_list", stored.script_id)
+        missing = [u for u in uids if u not in have]
         if missing:
             self.make_shot_lists(missing, script_id=stored.script_id)
         return boards.make_boards(self.scope, image_jobs, self.image_embedder(), stored, uids, size=size)
@@ -792,8 +792,7 @@ class Studio(ManagementOps, PlatformOps):
                              "in the process that owns the store (the notebook, `studio` command or API server)")
         stored = self.stored_script(script_id)
         uids = self._scene_uids(stored, scenes)
-        have = {r[0] for r in self.scope.rows("SELECT DISTINCT scene_uid FROM {board_frame} WHERE script_id = $s",
-                                              {"s": stored.script_id})}
+        have = shots_store.scenes_with(self.scope, "board_frame", stored.script_id)
         if scenes is not None and (missing := [u for u in uids if u not in have]):
             numbers = [stored.analysis.scenes[stored.scene_uids.index(u)].number for u in missing]
             raise ValueError(f"scene{'s' if len(numbers) > 1 else ''} {', '.join(numbers)} "
@@ -849,34 +848,18 @@ class Studio(ManagementOps, PlatformOps):
 
         stored = self.stored_script(script_id)
         uids = self._scene_uids(stored, scenes)
+        have = shots_store.scenes_with(self.scope, "board_frame", stored.script_id)
         panels = []
         for uid in uids:
-            if not self.scope.one("SELECT 1 FROM {board_frame} WHERE script_id = $s AND scene_uid = $u",
-                                  {"s": stored.script_id, "u": uid}):
+            if uid not in have:
                 if scenes is not None:
                     raise ValueError(f"scene {uid} has no board yet; make it first (Studio.make_boards)")
                 continue
             _sc, sl, cuts, paths, scores = self._board_cuts(stored, uid)
             panels += boards.panels_for(sl, cuts, paths, scores)
         out = Path(out)
-        _atomic_write(out, boards.boards_pdf(panels, title=f"{stored.title} - storyboards"))
+        atomic_write(out, boards.boards_pdf(panels, title=f"{stored.title} - storyboards"))
         return out
-
-
-def _atomic_write(out: Path, data: bytes) -> None:
-    """Write through a temporary file beside ``out`` so a failure never leaves half a file."""
-    import os
-    import tempfile
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 __all__ = ["ALL_MIGRATIONS", "AccessDenied", "Studio", "requires"]

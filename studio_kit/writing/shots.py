@@ -448,26 +448,21 @@ def shot_list_prompt(scene_text: str, scene: Scene, characters: Sequence[str], p
 
 
 def _json_array(text: str) -> list[Any]:
-    """The first JSON array in a model's answer (code fences and prose around it are allowed; an
+    """The JSON array of shots in a model's answer (code fences and prose around it are allowed; an
     object wrapping the array under one key is unwrapped)."""
-    cleaned = re.sub(r"```(?:json)?", "", text)
-    for opener in ("[", "{"):
-        start = cleaned.find(opener)
-        while start != -1:
-            try:
-                value, _ = json.JSONDecoder().raw_decode(cleaned[start:])
-            except json.JSONDecodeError:
-                start = cleaned.find(opener, start + 1)
-                continue
-            if isinstance(value, dict):
-                arrays = [v for v in value.values() if isinstance(v, list)]
-                if len(arrays) == 1:
-                    return arrays[0]
-                start = cleaned.find(opener, start + 1)
-                continue
-            return value
-    raise ShotListError("the model's answer holds no JSON array of shots: "
-                        + (repr(text.strip()[:120]) if text.strip() else "it was empty"))
+    from .develop_prompts import extract_json
+
+    try:
+        value = extract_json(text)
+    except ValueError as exc:
+        raise ShotListError(f"the model's answer holds no JSON array of shots: {exc}") from None
+    if isinstance(value, dict):
+        arrays = [v for v in value.values() if isinstance(v, list)]
+        if len(arrays) != 1:
+            raise ShotListError(f"the model's answer holds no JSON array of shots: an object with keys "
+                                f"{sorted(value)[:6]}")
+        value = arrays[0]
+    return value
 
 
 def _norm(value: Any, table: Mapping[str, str], allowed: Sequence[str], what: str, where: str) -> str:

@@ -90,6 +90,15 @@ def load_shot_list(scope: ProjectScope, script_id: str, scene_uid: str, version:
     return ShotList.from_json(row[0]), int(row[1])
 
 
+def scenes_with(scope: ProjectScope, table: str, script_id: str) -> set[str]:
+    """The scene uids of a script that have a shot list (``table="shot_list"``) or a board
+    (``"board_frame"``): one query, not one per scene."""
+    if table not in ("shot_list", "board_frame"):
+        raise ValueError(f"scenes_with: table {table!r} is not shot_list or board_frame")
+    return {r[0] for r in scope.rows(f"SELECT DISTINCT scene_uid FROM {{{table}}} WHERE script_id = $s",
+                                     {"s": script_id})}
+
+
 def shot_lists_frame(scope: ProjectScope, script_id: str) -> pl.DataFrame:
     """One row per scene and version: number, source, shot count, note."""
     return scope.sql("SELECT scene_uid, scene_number, version, script_version, source, "

@@ -12,30 +12,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio_kit.settings import Settings
-from studio_kit.studio import Studio
 from studio_kit.writing import shots as S
-from tests.generation.test_text_endpoint import ReplayServer, Reply, chat_reply
+from tests.generation.test_text_endpoint import Reply, chat_reply
+from tests.writing.conftest import endpoint_studio
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "night_train.fountain"
 SCENES = ["1", "2", "3"]
 
 
 @pytest.fixture(scope="module")
-def server():
-    s = ReplayServer()
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
 def studio(tmp_path_factory, server):
     root = tmp_path_factory.mktemp("boards")
-    profile = root / "profile.toml"
-    profile.write_text(f'[text]\nbackend = "endpoint"\nmodel = "test-model"\n\n[text.options]\n'
-                       f'base_url = "{server.base_url}"\ntimeout = 3\nmax_retries = 1\n')
-    s = Studio.open(Settings(out_dir=root / "out", model_profile=profile), project="night-train",
-                    store_path=root / "studio.duckdb")
+    s = endpoint_studio(root, server, "night-train")
     s.ingest_script(SAMPLE)
     s.create_characters()
     s.runner(progress=False)

@@ -7,28 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from studio_kit.settings import Settings
-from studio_kit.studio import Studio
 from studio_kit.writing import develop as dv
-from tests.generation.test_text_endpoint import ReplayServer
+from tests.writing.conftest import endpoint_studio
 from tests.writing.test_develop import LOGLINE, Recorded
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = ReplayServer()
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory, server):
     root = tmp_path_factory.mktemp("develop_studio")
-    profile = root / "profile.toml"
-    profile.write_text(f'[text]\nbackend = "endpoint"\nmodel = "qwen-test"\n\n[text.options]\n'
-                       f'base_url = "{server.base_url}"\ntimeout = 3\nmax_retries = 1\n')
-    s = Studio.open(Settings(out_dir=root / "out", model_profile=profile), project="night-shift",
-                    store_path=root / "studio.duckdb")
+    s = endpoint_studio(root, server, "night-shift", model="qwen-test")
     yield s
     s.close()
 
