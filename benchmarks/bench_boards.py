@@ -38,6 +38,7 @@ def main() -> None:
     from studio_kit.settings import Settings
     from studio_kit.studio import Studio
     from studio_kit.writing import boards
+    from studio_kit.writing.options import BoardOptions
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_boards_"))
     try:
@@ -52,7 +53,7 @@ def main() -> None:
         for cid in studio.characters()["character_id"]:
             studio.lock_character(cid)
         lock_s = time.perf_counter() - t
-        studio.breakdown()  # tag first: its time is not the shot lists'
+        studio.tag_breakdown()  # tag and store first: its time is not the shot lists'
         t = time.perf_counter()
         lists = studio.make_shot_lists(scenes)
         shots_s = time.perf_counter() - t
@@ -62,14 +63,14 @@ def main() -> None:
               f"in {lock_s:.1f} s")
         print(f"ray workers for the image model: {runner._capacity(runner.profile.spec('image'))}")
         t = time.perf_counter()
-        run = studio.make_boards(scenes)
+        run = studio.make_boards(scenes, options=BoardOptions(size=size))
         board_s = time.perf_counter() - t
         print(f"boards through the Studio: {len(run.frames)} frames in {board_s:.2f} s = "
               f"{len(run.frames) / board_s:.1f} frames/s (jobs, Ray, consistency, store); "
               f"{len(run.errors)} errors; lowest consistency {run.min_score:.3f}, "
               f"drift {sum(1 for f in run.frames if f.drift)}")
         t = time.perf_counter()
-        again = studio.make_boards(scenes)
+        again = studio.make_boards(scenes, options=BoardOptions(size=size))
         print(f"re-run (jobs reused by key): {len(again.frames)} frames in {time.perf_counter() - t:.2f} s")
 
         # the peer: the same requests through the backend in a plain loop

@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from studio_kit.preproduction import budget as bud
+from studio_kit.preproduction.options import ScheduleOptions
 from studio_kit.screenplay.synthetic import write_synthetic
 from studio_kit.settings import Settings
 from studio_kit.studio import Studio
@@ -93,7 +94,7 @@ def dashboard_read(studio: Studio) -> int:
     sid = studio.script_id()
     n = len(studio.scenes(sid)) + len(studio.stripboard()) + len(studio.schedules())
     n += len(studio.dood().rows)
-    return n + len(studio.budget().detail)
+    return n + len(studio.plan_budget().detail)  # computed, as the budget page does
 
 
 def bench_store(projects: int, pages: int, time_limit: float, repeat: int) -> None:
@@ -105,7 +106,7 @@ def bench_store(projects: int, pages: int, time_limit: float, repeat: int) -> No
             script = write_synthetic(pages, Path(tmp) / f"{name}.fountain", seed=k)
             with Studio.open(Settings(), project=name, store_path=store) as studio:
                 studio.ingest_script(script)
-                studio.plan_schedule(start=START, capacity_eighths=40, time_limit=time_limit)
+                studio.plan_schedule(start=START, options=ScheduleOptions(time_limit_s=time_limit))
         setup = time.perf_counter() - t0
         print(f"store: {projects} projects x {pages}-page synthetic scripts ingested and scheduled "
               f"(time limit {time_limit:g} s) in {setup:.1f} s ({setup / projects:.2f} s a project); "

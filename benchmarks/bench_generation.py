@@ -35,12 +35,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-from studio_kit.generation import artifacts, jobs  # noqa: E402
+from studio_kit.generation import jobs  # noqa: E402
 from studio_kit.generation.base import BackendSpec, ImageRequest  # noqa: E402
 from studio_kit.generation.profile import load_backend  # noqa: E402
 from studio_kit.generation.runner import Runner  # noqa: E402
 from studio_kit.settings import Settings  # noqa: E402
-from studio_kit.store import Store  # noqa: E402
+from studio_kit.store import Store, artifacts  # noqa: E402
 
 ROWS: list[tuple[str, str, str, str, str]] = []
 

@@ -21,7 +21,9 @@ from pathlib import Path
 from ortools.sat.python import cp_model
 
 from studio_kit.preproduction import schedule, talent
+from studio_kit.preproduction.options import ScheduleOptions
 from studio_kit.screenplay.analysis import analyze, parse_text
+from studio_kit.screenplay.cast import cast_ids_for
 from studio_kit.screenplay.synthetic import synthetic_script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,8 +135,10 @@ def board_table(board_limit: float) -> None:
     rates = read_cast_rates(ROOT / "data" / "rates" / "cast_day_rates.csv")
     weights = read_schedule_weights(ROOT / "data" / "rates" / "schedule_weights.csv")
     lexicon = Lexicon.load()
-    print(f"\nShooting schedule end to end (synthetic scripts: parse, breakdown, strips, board; capacity 5 pages/day; "
-          f"shoot day {weights.shoot_day:,.0f}; CP-SAT 2 workers, {board_limit:g} s budget)")
+    capacity = ScheduleOptions().capacity_eighths  # the Studio's default page capacity
+    print(f"\nShooting schedule end to end (synthetic scripts: parse, breakdown, strips, board; "
+          f"capacity {capacity / 8:g} pages/day; shoot day {weights.shoot_day:,.0f}; CP-SAT 2 workers, "
+          f"{board_limit:g} s budget)")
     head = (f"{'script':10} {'strips':>6} {'tags':>6} {'cast':>5} {'days':>5} {'min':>4} {'cost':>10} {'bound':>10} "
             f"{'gap':>6} {'moves':>5} {'D/N':>4} {'holds':>5} {'status':>9} {'tag s':>6} {'total s':>7} {'peak MB':>8}")
     print(head)
@@ -153,11 +157,12 @@ def board_table(board_limit: float) -> None:
         uids = [sc.uid for sc in bd.scenes]
         scenes = [replace(sc, speaking=list(dict.fromkeys(cast_of.get(u, []))), non_speaking=[])
                   for sc, u in zip(a.scenes, uids, strict=True)]
-        ids = schedule.cast_ids_for(scenes, a.screenplay)
+        ids = cast_ids_for(scenes, a.screenplay)
         strips = schedule.strips_from_scenes(scenes, ids, scene_uids=uids)
         cast = sorted({c for s in strips for c in s.cast})
         pay = {c: rate_for(c, rates) for c in cast}
-        req = schedule.ScheduleRequest(strips, pay, capacity_eighths=40, weights=weights, time_limit=board_limit)
+        req = schedule.ScheduleRequest(strips, pay, capacity_eighths=capacity, weights=weights,
+                                       time_limit_s=board_limit)
         sch = schedule.solve_schedule(req)
         secs = time.perf_counter() - t0
         peak = tracemalloc.get_traced_memory()[1] / 1e6

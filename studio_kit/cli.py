@@ -8,9 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from .screenplay.errors import ScreenplayError
+from .common.errors import Invalid, StudioError
 from .settings import Settings
-from .store import StoreError
 
 EPILOG = """
 examples:
@@ -101,8 +100,7 @@ def cmd_scenes(args: argparse.Namespace) -> int:
     import polars as pl
 
     with _studio(args, read_only=True) as studio:
-        sid = args.script or _only_script(studio)
-        df = studio.scenes(sid, args.version).with_columns(pl.col("characters").list.join(", "))
+        df = studio.scenes(args.script, args.version).with_columns(pl.col("characters").list.join(", "))
         if args.csv:
             df.write_csv(sys.stdout)
         else:
@@ -115,15 +113,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
     import polars as pl
 
     with _studio(args, read_only=True) as studio, pl.Config(tbl_rows=-1, fmt_str_lengths=80, tbl_width_chars=160):
-        print(studio.versions(args.script))
+        print(studio.script_versions(args.script))
     return 0
-
-
-def _only_script(studio) -> str:
-    ids = studio.scripts()["script_id"].to_list()
-    if len(ids) != 1:
-        raise StoreError(f"project {studio.project!r} has {len(ids)} scripts ({', '.join(ids) or 'none'}); name one with --script")
-    return ids[0]
 
 
 def cmd_pdf(args: argparse.Namespace) -> int:
@@ -191,15 +182,18 @@ def cmd_talent(args: argparse.Namespace) -> int:
 
 def cmd_breakdown(args: argparse.Namespace) -> int:
     from .preproduction.categories import category_name
+    from .preproduction.options import BreakdownOptions
     from .preproduction.sheets import export, write_sheets
 
     with _studio(args) as studio:
         sid = studio.script_id(args.script)
         if args.retag or args.embeddings or args.llm_endpoint:
-            bd = studio.tag_breakdown(sid, args.version, embeddings=args.embeddings, llm_endpoint=args.llm_endpoint,
-                                      llm_model=args.llm_model)
+            bd = studio.tag_breakdown(sid, args.version, options=BreakdownOptions(
+                embeddings=args.embeddings, llm_endpoint=args.llm_endpoint, llm_model=args.llm_model))
         else:
             bd = studio.breakdown(sid, args.version)
+            if not bd.stored:  # never tagged: tag it now and store the tags
+                bd = studio.tag_breakdown(sid, args.version)
         counts: dict[int, set[str]] = {}
         for t in bd.tags:
             counts.setdefault(t.category_id, set()).add(t.name)
@@ -229,12 +223,12 @@ def cmd_tag(args: argparse.Namespace) -> int:
             scenes = studio.scenes(sid)
             hit = scenes.filter(scenes["number"] == args.scene)
             if hit.is_empty():
-                raise ValueError(f"scene {args.scene!r} is not in the latest version of {sid!r}; see `studio scenes`")
+                raise Invalid(f"scene {args.scene!r} is not in the latest version of {sid!r}; see `studio scenes`")
             uid = hit["scene_uid"][0]
         edit = Edit(args.kind, args.category, args.name.upper(), scene_uid=uid,
                     target_name=args.into.upper() if args.into else None, new_category=args.to_category,
                     count=args.count, note=args.note or "")
-        eid = studio.edit_breakdown(edit, sid)
+        eid = studio.edit_breakdown(edit, script_id=sid)
         print(f"edit {eid} stored: {args.kind} {edit.name!r} "
               f"({'scene ' + args.scene if args.scene else 'every scene'}); it applies to every later draft too")
     return 0
@@ -248,45 +242,53 @@ def _dates(values: list[str] | None, what: str) -> list:
         try:
             out.append(date.fromisoformat(v))
         except ValueError:
-            raise ValueError(f"{what}: {v!r} is not a date; write it as YYYY-MM-DD") from None
+            raise Invalid(f"{what}: {v!r} is not a date; write it as YYYY-MM-DD") from None
     return out
+
+
+def _weekdays(text: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in text.split(",")]
+    if not all(p.isdigit() for p in parts):
+        raise Invalid(f"--weekdays {text!r}: give day numbers 0 (Monday) .. 6 (Sunday), e.g. 0,1,2,3,4")
+    return tuple(int(p) for p in parts)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from .preproduction.calendar import ShootCalendar
+    from .preproduction.options import ScheduleOptions
     from .screenplay.model import format_eighths
 
     unavailable: dict[str, list] = {}
     for spec in args.unavailable or []:
         name, _, days = spec.partition("=")
         if not days:
-            raise ValueError(f"--unavailable {spec!r}: write NAME=YYYY-MM-DD[,YYYY-MM-DD...]")
+            raise Invalid(f"--unavailable {spec!r}: write NAME=YYYY-MM-DD[,YYYY-MM-DD...]")
         unavailable.setdefault(name.strip().upper(), []).extend(_dates(days.split(","), f"--unavailable {name}"))
     places: dict[str, list] = {}
     for spec in args.location_unavailable or []:
         name, _, days = spec.rpartition("=")
         if not name or not days:
-            raise ValueError(f"--location-unavailable {spec!r}: write LOCATION=YYYY-MM-DD[,YYYY-MM-DD...]")
+            raise Invalid(f"--location-unavailable {spec!r}: write LOCATION=YYYY-MM-DD[,YYYY-MM-DD...]")
         places.setdefault(name.strip().upper(), []).extend(_dates(days.split(","), f"--location-unavailable {name}"))
     fixed = {}
     for spec in args.fix or []:
         number, _, day = spec.partition("=")
         fixed[number.strip()] = _dates([day], f"--fix {number}")[0]
     start = _dates([args.start], "--start")[0]
-    weekdays = tuple(int(d) for d in args.weekdays.split(",")) if args.weekdays else (0, 1, 2, 3, 4)
+    weekdays = _weekdays(args.weekdays) if args.weekdays else ScheduleOptions().weekdays
     cal = ShootCalendar(start, weekdays, set(_dates(args.holiday, "--holiday")))
     with _studio(args) as studio:
-        st = studio.plan_schedule(args.script, start=start, calendar=cal, capacity_eighths=args.capacity,
-                                  capacity_hours=args.hours, time_limit=args.time_limit,
-                                  weights=replace(studio.default_weights(), **{k: v for k, v in {
-                                      "shoot_day": args.day_cost, "company_move": args.move_cost,
-                                      "day_night_switch": args.day_night_cost, "overtime_hour": args.overtime_cost,
-                                  }.items() if v is not None}),
-                                  unavailable=unavailable, fixed=fixed, drop_pickup=args.drop_pickup,
-                                  location_unavailable=places,
-                                  label=args.label or "")
+        weights = replace(studio.schedule_weights(), **{k: v for k, v in {
+            "shoot_day": args.day_cost, "company_move": args.move_cost,
+            "day_night_switch": args.day_night_cost, "overtime_hour": args.overtime_cost,
+        }.items() if v is not None})
+        options = ScheduleOptions(capacity_eighths=args.capacity, capacity_hours=args.hours,
+                                  time_limit_s=args.time_limit, weekdays=weekdays, drop_pickup=args.drop_pickup,
+                                  weights=weights)
+        st = studio.plan_schedule(args.script, start=start, calendar=cal, options=options, unavailable=unavailable,
+                                  fixed=fixed, location_unavailable=places, label=args.label or "")
         sch, c = st.schedule, st.schedule.cost
         proof = "proven optimal" if sch.optimal else f"gap {sch.gap:.1%} to lower bound {sch.lower_bound:,.0f}"
         print(f"{st.script_id}: schedule version {st.version}: {st.shoot_days} shoot days from {st.dates()[0]}, "
@@ -307,7 +309,7 @@ def cmd_schedules(args: argparse.Namespace) -> int:
     with _studio(args, read_only=True) as studio, pl.Config(tbl_rows=-1, tbl_width_chars=160):
         if args.compare:
             a, b = args.compare
-            diff = studio.compare_schedules(a, b, args.script)
+            diff = studio.compare_schedules(a, b, script_id=args.script)
             print(f"schedule {a} -> {b}")
             for term, v in diff["terms"].items():
                 if v["delta"]:
@@ -337,40 +339,39 @@ def cmd_dood(args: argparse.Namespace) -> int:
             elif suffix == ".ics":
                 dood.write_ical(path, title)
             else:
-                raise ValueError(f"{path}: write .csv, .xlsx or .ics")
+                raise Invalid(f"{path}: write .csv, .xlsx or .ics")
             print(f"  written: {path}")
     return 0
 
 
 def cmd_budget(args: argparse.Namespace) -> int:
     from .preproduction import budget as bud
+    from .preproduction.options import BudgetOptions
 
+    options = BudgetOptions(prep_weeks=args.prep_weeks, wrap_weeks=args.wrap_weeks, contingency_pct=args.contingency,
+                            overhead_pct=args.overhead, bond_pct=args.bond)
     with _studio(args, read_only=not args.save) as studio:
-        res = studio.budget(args.script, args.version, prep_weeks=args.prep_weeks, wrap_weeks=args.wrap_weeks,
-                            contingency_pct=args.contingency, overhead_pct=args.overhead, bond_pct=args.bond)
+        res = studio.plan_budget(args.script, args.version, options=options)
         print(f"{res.budget.title}: budget of schedule {studio.schedule(args.script, args.version).version}")
         if args.save:
-            saved = studio.save_budget(args.script, args.version, label=args.save, prep_weeks=args.prep_weeks,
-                                       wrap_weeks=args.wrap_weeks, contingency_pct=args.contingency,
-                                       overhead_pct=args.overhead, bond_pct=args.bond)
+            saved = studio.save_budget(args.script, args.version, options=options, label=args.save)
             print(f"  stored as budget version {saved.version} ({saved.label})")
         for acc in res.top_sheet.filter(res.top_sheet["total"] != 0).iter_rows(named=True):
             print(f"  {acc['account']:>5} {acc['name']:<28} {acc['total']:>14,.2f}")
         for label, amount in res.summary().iter_rows():
             print(f"  {label:<34} {amount:>14,.2f}")
         if args.compare is not None:
-            other = studio.budget(args.script, args.compare, prep_weeks=args.prep_weeks, wrap_weeks=args.wrap_weeks,
-                                  contingency_pct=args.contingency, overhead_pct=args.overhead, bond_pct=args.bond)
+            other = studio.plan_budget(args.script, args.compare, options=options)
             d = bud.diff(other, res)
             print(f"  compared with schedule {args.compare}:")
-            for line in bud.explain(d, studio.budget_inputs(args.script, args.compare),
-                                    studio.budget_inputs(args.script, args.version)):
+            for line in bud.explain(d, studio.budget_inputs(args.script, args.compare, options=options),
+                                    studio.budget_inputs(args.script, args.version, options=options)):
                 print(f"    {line}")
         for path in args.output or []:
             suffix = path.suffix.lower()
             writer = {".pdf": bud.write_pdf, ".xlsx": bud.write_xlsx, ".csv": bud.write_csv}.get(suffix)
             if writer is None:
-                raise ValueError(f"{path}: write .pdf, .xlsx or .csv")
+                raise Invalid(f"{path}: write .pdf, .xlsx or .csv")
             print(f"  written: {writer(res, path)}")
         for path in args.detail_csv or []:
             print(f"  detail lines: {bud.write_detail_csv(res, path)}")
@@ -395,7 +396,7 @@ def cmd_callsheets(args: argparse.Namespace) -> int:
     from .preproduction.callsheet import write_all
 
     with _studio(args, read_only=True) as studio:
-        sheets = studio.call_sheets(args.records, args.script, args.version)
+        sheets = studio.call_sheets(args.records, script_id=args.script, schedule_version=args.version)
         for path in write_all(sheets, args.out):
             print(f"  {path}")
         print(f"{len(sheets)} call sheets written to {args.out}")
@@ -405,6 +406,7 @@ def cmd_callsheets(args: argparse.Namespace) -> int:
 def cmd_characters(args: argparse.Namespace) -> int:
     import polars as pl
 
+    from .characters.options import LockOptions
     from .characters.sheets import sheet_pdf
 
     read_only = args.action == "list"
@@ -423,7 +425,8 @@ def cmd_characters(args: argparse.Namespace) -> int:
             return 2
         if args.action == "lock":
             for n in names:
-                v = studio.lock_character(n, seed=args.seed, seed_policy=args.seed_policy, threshold=args.threshold)
+                v = studio.lock_character(n, options=LockOptions(seed=args.seed, seed_policy=args.seed_policy,
+                                                                 threshold=args.threshold))
                 print(f"{v.character_id}: version {v.version} locked (seed {v.lock.seed}, threshold "
                       f"{v.lock.threshold:.2f}, {len(v.lock.reference_images)} reference images)")
             return 0
@@ -444,7 +447,7 @@ def cmd_characters(args: argparse.Namespace) -> int:
                 if not _:
                     print(f"--set {kv!r}: use FIELD=VALUE", file=sys.stderr)
                     return 2
-                changes[key] = value.split(",") if key == "palette" else (float(value) if key == "height" else value)
+                changes[key] = value.split(",") if key == "palette" else (_number(value, kv) if key == "height" else value)
             for n in names:
                 v = studio.edit_character(n, note=args.note or "edited", **changes)
                 print(f"{v.character_id}: version {v.version} (draft; lock it to use it)")
@@ -452,16 +455,24 @@ def cmd_characters(args: argparse.Namespace) -> int:
     return 2
 
 
+def _number(text: str, option: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise Invalid(f"--set {option!r}: {text!r} is not a number") from None
+
+
 def _size(text: str, option: str) -> tuple[int, int]:
     """WIDTHxHEIGHT as two whole numbers, or an error naming the option and the form wanted."""
     parts = text.lower().split("x")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise ValueError(f"{option} {text!r}: give WIDTHxHEIGHT in pixels, e.g. 1280x720")
+        raise Invalid(f"{option} {text!r}: give WIDTHxHEIGHT in pixels, e.g. 1280x720")
     return int(parts[0]), int(parts[1])
 
 
 def cmd_develop(args: argparse.Namespace) -> int:
     from .writing.develop import Premise
+    from .writing.options import DevelopOptions
 
     with _studio(args) as studio:
         if args.run:
@@ -471,8 +482,8 @@ def cmd_develop(args: argparse.Namespace) -> int:
                 print("give a logline (--logline) to start a run, or --run RUN_ID to re-run one", file=sys.stderr)
                 return 2
             target = Premise.make(args.title or "Untitled", args.logline, target_pages=args.pages)
-        res = studio.develop(target, start_at=args.start_at, scenes=args.scene or None, mode=args.mode,
-                             progress=True)
+        res = studio.develop(target, start_at=args.start_at, scenes=args.scene or None,
+                             options=DevelopOptions(target_pages=args.pages, mode=args.mode), progress=True)
         print(f"run {res.run_id} ({res.mode}): stored " + ", ".join(f"{k} v{v}" for k, v in res.stored.items()))
         for step, rep in res.scripts.items():
             print(f"  script {rep.script_id} v{rep.version} after {step}")
@@ -485,10 +496,12 @@ def cmd_shots(args: argparse.Namespace) -> int:
     import polars as pl
 
     from .writing import shots as shots_mod
+    from .writing.options import ShotListOptions
 
     with _studio(args, read_only=not args.make) as studio, pl.Config(tbl_rows=-1, tbl_width_chars=180):
         if args.make:
-            run = studio.make_shot_lists(args.scene or None, mode=args.mode, script_id=args.script, progress=True)
+            run = studio.make_shot_lists(args.scene or None, script_id=args.script,
+                                         options=ShotListOptions(mode=args.mode), progress=True)
             print(f"{len(run.shot_lists)} shot lists stored ({sum(len(sl.shots) for sl in run.shot_lists)} shots)")
             for e in run.errors:
                 print(f"  ! {e}")
@@ -504,9 +517,11 @@ def cmd_shots(args: argparse.Namespace) -> int:
 
 
 def cmd_boards(args: argparse.Namespace) -> int:
+    from .writing.options import BoardOptions
+
     with _studio(args) as studio:
-        size = _size(args.size, "--size") if args.size else None
-        run = studio.make_boards(args.scene or None, script_id=args.script, size=size)
+        run = studio.make_boards(args.scene or None, script_id=args.script,
+                                 options=BoardOptions(size=_size(args.size, "--size")))
         low = f"{run.min_score:.3f}" if run.min_score is not None else "n/a"
         drift = sum(1 for f in run.frames if f.drift)
         print(f"{len(run.frames)} frames, lowest consistency {low}, {drift} with drift")
@@ -519,9 +534,11 @@ def cmd_boards(args: argparse.Namespace) -> int:
 
 
 def cmd_animatic(args: argparse.Namespace) -> int:
+    from .writing.options import AnimaticOptions
+
     with _studio(args) as studio:
-        res = studio.make_animatic(args.scene or None, args.output, script_id=args.script, fps=args.fps,
-                                   size=_size(args.size, "--size"))
+        res = studio.make_animatic(args.scene or None, args.output, script_id=args.script,
+                                   options=AnimaticOptions(fps=args.fps, size=_size(args.size, "--size")))
         t = res.timings.get("total", 0.0)
         print(f"{res.path}: {res.seconds:.1f} s, {res.frames} frames, {len(res.timeline.lines)} spoken lines, "
               f"rendered in {t:.1f} s ({res.seconds / t if t else 0:.1f}x real time)")
@@ -535,7 +552,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     with _studio(args, read_only=not args.cancel) as studio, pl.Config(tbl_rows=-1, tbl_width_chars=160):
         if args.cancel:
             for j in args.cancel:
-                print(f"{j}: {studio.runner(progress=False).cancel(j)}")
+                print(f"{j}: {studio.cancel_job(j)}")
             return 0
         jobs = studio.jobs(args.status)
         cols = [c for c in ("job_id", "task", "model", "status", "attempts", "node_id", "gpu_kind", "seconds",
@@ -559,6 +576,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Every default below comes from the engines' options objects (one home per default).
+    from .characters.options import SEED_POLICIES, LockOptions
+    from .preproduction.options import BudgetOptions, ScheduleOptions
+    from .writing.options import (
+        DEVELOP_MODES,
+        SHOT_LIST_MODES,
+        AnimaticOptions,
+        BoardOptions,
+        DevelopOptions,
+        ShotListOptions,
+    )
+
+    sched, budget, lock = ScheduleOptions(), BudgetOptions(), LockOptions()
+    board, anim, dev = BoardOptions(), AnimaticOptions(), DevelopOptions()
     p = argparse.ArgumentParser(
         prog="studio",
         description="studio_kit: an open workbench for making films with AI.",
@@ -659,9 +690,11 @@ def build_parser() -> argparse.ArgumentParser:
     store_opts(sp)
     sp.add_argument("--script", help="script id (needed when the project has several)")
     sp.add_argument("--start", required=True, help="first possible shoot date, YYYY-MM-DD")
-    sp.add_argument("--capacity", type=int, default=40, help="page eighths a day (default 40 = 5 pages)")
-    sp.add_argument("--hours", type=float, help="also cap estimated hours a day")
-    sp.add_argument("--weekdays", help="shooting weekdays, 0=Mon..6=Sun (default 0,1,2,3,4)")
+    sp.add_argument("--capacity", type=int, default=sched.capacity_eighths,
+                    help=f"page eighths a day (default {sched.capacity_eighths} = {sched.capacity_eighths / 8:g} pages)")
+    sp.add_argument("--hours", type=float, default=sched.capacity_hours, help="also cap estimated hours a day")
+    sp.add_argument("--weekdays", help="shooting weekdays, 0=Mon..6=Sun (default "
+                    f"{','.join(map(str, sched.weekdays))})")
     sp.add_argument("--holiday", action="append", help="a company holiday, YYYY-MM-DD (repeatable)")
     sp.add_argument("--unavailable", action="append", help="NAME=DATE[,DATE...]: a cast member's days off")
     sp.add_argument("--location-unavailable", action="append",
@@ -671,8 +704,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--move-cost", type=float, help="cost of a company move (default: the weights file)")
     sp.add_argument("--day-night-cost", type=float, help="cost of a day/night switch (default: the weights file)")
     sp.add_argument("--overtime-cost", type=float, help="cost of an overtime hour (default: the weights file)")
-    sp.add_argument("--drop-pickup", action="store_true", help="allow drop/pick-up across gaps over 10 days")
-    sp.add_argument("--time-limit", type=float, default=20.0, help="solver seconds (default 20)")
+    sp.add_argument("--drop-pickup", action="store_true", default=sched.drop_pickup,
+                    help="allow drop/pick-up across gaps over 10 days")
+    sp.add_argument("--time-limit", type=float, default=sched.time_limit_s,
+                    help=f"solver seconds (default {sched.time_limit_s:g}, at most {sched.max_time_limit_s:g})")
     sp.add_argument("--label", help="a name for this version, e.g. 'after Mara's dates'")
 
     sp = add("schedules", cmd_schedules, "list schedule versions, or compare two")
@@ -692,11 +727,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--script", help="script id (needed when the project has several)")
     sp.add_argument("--version", type=int, help="schedule version (default: latest)")
     sp.add_argument("--compare", type=int, metavar="V", help="explain the difference from schedule version V")
-    sp.add_argument("--prep-weeks", type=float, default=4)
-    sp.add_argument("--wrap-weeks", type=float, default=2)
-    sp.add_argument("--contingency", type=float, default=10.0, help="percent (default 10)")
-    sp.add_argument("--overhead", type=float, default=0.0, help="percent (default 0)")
-    sp.add_argument("--bond", type=float, default=0.0, help="completion bond percent (default 0)")
+    sp.add_argument("--prep-weeks", type=float, default=budget.prep_weeks)
+    sp.add_argument("--wrap-weeks", type=float, default=budget.wrap_weeks)
+    sp.add_argument("--contingency", type=float, default=budget.contingency_pct,
+                    help=f"percent (default {budget.contingency_pct:g})")
+    sp.add_argument("--overhead", type=float, default=budget.overhead_pct, help=f"percent (default {budget.overhead_pct:g})")
+    sp.add_argument("--bond", type=float, default=budget.bond_pct,
+                    help=f"completion bond percent (default {budget.bond_pct:g})")
     sp.add_argument("-o", "--output", type=Path, action="append", help="write .pdf, .xlsx or .csv (repeatable)")
     sp.add_argument("--detail-csv", type=Path, action="append", help="write every detail line as CSV")
     sp.add_argument("--save", metavar="LABEL", help="store this budget as a new budget version with a label")
@@ -718,18 +755,20 @@ def build_parser() -> argparse.ArgumentParser:
     store_opts(sp)
     sp.add_argument("--logline", help="the premise in one sentence (names in capitals become characters)")
     sp.add_argument("--title", help="working title")
-    sp.add_argument("--pages", type=int, default=10, help="target length in pages (default 10)")
+    sp.add_argument("--pages", type=int, default=dev.target_pages,
+                    help=f"target length in pages (default {dev.target_pages})")
     sp.add_argument("--run", help="re-run this development run instead of starting one")
     sp.add_argument("--start-at", default="beats", choices=["beats", "outline", "scenes", "dialogue"])
     sp.add_argument("--scene", type=int, action="append", help="with --start-at scenes/dialogue: only this scene")
-    sp.add_argument("--mode", choices=["structured", "template"], help="default: from the profile's text model")
+    sp.add_argument("--mode", choices=DEVELOP_MODES, default=dev.mode, help="default: from the profile's text model")
 
     sp = add("shots", cmd_shots, "shot lists: make (rules or LLM), show, export as CSV/PDF")
     store_opts(sp)
     sp.add_argument("--script", help="script id (needed when the project has several)")
     sp.add_argument("--scene", action="append", help="scene number (repeatable; default all)")
     sp.add_argument("--make", action="store_true", help="make and store new shot list versions")
-    sp.add_argument("--mode", default="rules", choices=["rules", "llm"], help="with --make (default rules)")
+    sp.add_argument("--mode", default=ShotListOptions().mode, choices=SHOT_LIST_MODES,
+                    help=f"with --make (default {ShotListOptions().mode})")
     sp.add_argument("-o", "--output", type=Path, action="append", help="write .csv or .pdf (repeatable)")
 
     sp = add("boards", cmd_boards, "storyboard frames for every shot (jobs on Ray, locked characters, consistency)")
@@ -737,15 +776,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--script", help="script id (needed when the project has several)")
     sp.add_argument("--scene", action="append", help="scene number (repeatable; default all)")
     sp.add_argument("-o", "--output", type=Path, help="write the boards PDF")
-    sp.add_argument("--size", help="frame WIDTHxHEIGHT, multiples of 8 (default 640x360; e.g. 1024x576 for SDXL)")
+    sp.add_argument("--size", default=f"{board.size[0]}x{board.size[1]}",
+                    help=f"frame WIDTHxHEIGHT, multiples of 8 (default {board.size[0]}x{board.size[1]}; "
+                         "e.g. 1024x576 for SDXL)")
 
     sp = add("animatic", cmd_animatic, "an animatic MP4 of the boards with temp dialogue and captions")
     store_opts(sp)
     sp.add_argument("--script", help="script id (needed when the project has several)")
     sp.add_argument("--scene", action="append", help="scene number (repeatable; default every boarded scene)")
     sp.add_argument("-o", "--output", type=Path, required=True, help="the .mp4 to write (an .otio beside it)")
-    sp.add_argument("--fps", type=int, default=24)
-    sp.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
+    sp.add_argument("--fps", type=int, default=anim.fps)
+    sp.add_argument("--size", default=f"{anim.size[0]}x{anim.size[1]}",
+                    help=f"WIDTHxHEIGHT (default {anim.size[0]}x{anim.size[1]})")
 
     sp = add("characters", cmd_characters,
              "characters of the script: create from the cast, list, edit the bible, lock identity, make sheets")
@@ -757,9 +799,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--set", action="append", metavar="FIELD=VALUE",
                     help="edit: a bible field, e.g. wardrobe colours palette=#c68642,#2b1b0e,#1c1c1c,#dddddd,#c0392b")
     sp.add_argument("--note", help="edit: why (kept with the version)")
-    sp.add_argument("--seed", type=int, help="lock: the seed every image of the character uses")
-    sp.add_argument("--seed-policy", choices=["fixed", "per_shot"], default="fixed")
-    sp.add_argument("--threshold", type=float, help="lock: consistency below this is drift (default: the embedder's)")
+    sp.add_argument("--seed", type=int, default=lock.seed, help="lock: the seed every image of the character uses")
+    sp.add_argument("--seed-policy", choices=SEED_POLICIES, default=lock.seed_policy)
+    sp.add_argument("--threshold", type=float, default=lock.threshold,
+                    help="lock: consistency below this is drift (default: the embedder's)")
     sp.add_argument("--out", default="out/characters", help="sheets: folder for PNG sheets and the PDF")
 
     sp = add("jobs", cmd_jobs, "generation jobs of the project (status, node, GPU, time), or cancel some")
@@ -791,7 +834,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `studio ... | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (ScreenplayError, StoreError, ValueError, OSError) as exc:
+    except (StudioError, OSError) as exc:  # anything else is a bug: its traceback is shown
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import polars as pl
 
-from .screenplay.io import atomic_write, save_script
+from .common.files import atomic_write
+from .preproduction.options import ScheduleOptions
+from .screenplay.io import save_script
 from .screenplay.pagination import layout_for
 from .screenplay.pdf import render_pdf
 from .settings import Settings
 from .studio import Studio
+from .writing.options import AnimaticOptions
 from .writing.reports import scene_report_html, scene_table
 
 SAMPLE = "sample/night_train.fountain"
@@ -76,7 +79,7 @@ def run_demo(out: Path, settings: Settings | None = None, script: Path | None = 
             res.files["changes"] = atomic_write(sp_dir / "changes_v2.json",
                                                 json.dumps(studio.changes(report.script_id, rev.version), indent=1))
             res.summary["revision"] = {"version": rev.version, **rev.summary()}
-        res.summary["stored_versions"] = studio.versions(report.script_id).height
+        res.summary["stored_versions"] = studio.script_versions(report.script_id).height
         _preproduction(studio, report.script_id, out / "preproduction", res)
     res.summary["seconds"] = round(time.perf_counter() - t0, 2)
     if not quiet:
@@ -92,11 +95,11 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     """Breakdown, an optimised schedule and the Day Out of Days of the latest draft."""
     from .preproduction.sheets import export, write_sheets
 
-    bd = studio.breakdown(script_id)
+    bd = studio.tag_breakdown(script_id)
     res.files["breakdown_pdf"] = write_sheets(bd, out / "breakdown_sheets.pdf", studio.category_colours())
     res.files["breakdown_html"] = write_sheets(bd, out / "breakdown_sheets.html", studio.category_colours())
     res.files["breakdown_csv"] = export(bd, out / "breakdown_elements.csv")
-    stored = studio.plan_schedule(script_id, start=DEMO_START, time_limit=10.0, label="demo")
+    stored = studio.plan_schedule(script_id, start=DEMO_START, options=ScheduleOptions(time_limit_s=10.0), label="demo")
     board = studio.stripboard(script_id, stored.version)
     res.files["stripboard_csv"] = out / "stripboard.csv"
     atomic_write(res.files["stripboard_csv"], board.with_columns(
@@ -111,13 +114,14 @@ def _preproduction(studio: Studio, script_id: str, out: Path, res: DemoResult) -
     _characters(studio, script_id, out.parent / "characters", res)  # before the budget: it prices their jobs
     _writing(studio, script_id, out.parent / "writing", res)
     _review_round(studio, res)
-    result = studio.budget(script_id, stored.version)
+    result = studio.plan_budget(script_id, stored.version)
     res.files["budget_pdf"] = bud.write_pdf(result, out / "budget.pdf")
     res.files["budget_xlsx"] = bud.write_xlsx(result, out / "budget.xlsx")
     res.files["budget_csv"] = bud.write_csv(result, out / "budget_top_sheet.csv")
     if script_id == "night-train":
         records = studio.settings.data_file("sample/night_train_production.toml")
-        written = write_all(studio.call_sheets(records, script_id, stored.version), out / "callsheets")
+        written = write_all(studio.call_sheets(records, script_id=script_id, schedule_version=stored.version),
+                            out / "callsheets")
         res.files["callsheets_pdf"] = next(p for p in written if p.suffix == ".pdf")
         res.summary["callsheets"] = len(written) - 1
     res.summary["budget"] = {"total": result.grand_total, "atl": result.atl, "btl": result.btl}
@@ -170,7 +174,7 @@ def _writing(studio: Studio, script_id: str, out: Path, res: DemoResult) -> None
     res.files["boards_pdf"] = studio.export_boards(out / "storyboards.pdf", list(DEMO_BOARD_SCENES),
                                                    script_id=script_id)
     anim = studio.make_animatic(list(DEMO_BOARD_SCENES), out / "animatic.mp4", script_id=script_id,
-                                size=(960, 540), progress=False)
+                                options=AnimaticOptions(size=(960, 540)), progress=False)
     res.files["animatic"] = anim.path
     res.files["animatic_otio"] = anim.path.with_suffix(".otio")
     res.summary["writing"] = {
@@ -197,11 +201,12 @@ def _review_round(studio: Studio, res: DemoResult) -> None:
     from .management import access
 
     store, tenant, project = studio.store, studio.tenant, studio.project
+    known = set(studio.people()["person_id"])
     for pid, (name, role, dept) in DEMO_CREW.items():
-        if access.has_person(store, tenant, pid):
+        if pid in known:
             continue
-        access.add_person(store, tenant, pid, name, f"{pid}@example.com", actor=studio.user.person_id)
-        access.set_role(store, tenant, project, pid, role, actor=studio.user.person_id, department=dept)
+        studio.add_person(pid, name, f"{pid}@example.com")
+        studio.set_role(pid, role, department=dept)
     crew = {pid: Studio(store, tenant, project, studio.settings, user=access.principal(store, tenant, pid))
             for pid in DEMO_CREW}
     crew["pete"].set_signoff_chain([{"name": "supervisor", "role": "supervisor"},
@@ -243,7 +248,7 @@ def _review_round(studio: Studio, res: DemoResult) -> None:
             rejected += 1
     res.summary["review"] = {"versions": len(studio.assets(kind="character_sheet")), "approved": approved,
                              "rejected": rejected, "crew": len(DEMO_CREW),
-                             "audit_events": access.audit_log(store, tenant, project).height}
+                             "audit_events": studio.audit_log().height}
 
 
 def _print(res: DemoResult, analysis) -> None:

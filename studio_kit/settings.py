@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .common.errors import Invalid
+
 _REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -76,6 +78,6 @@ class Settings:
                 try:
                     values[name] = kind(e[var])
                 except ValueError:
-                    raise ValueError(f"environment variable {var}={e[var]!r} is not a valid {kind.__name__}") from None
+                    raise Invalid(f"environment variable {var}={e[var]!r} is not a valid {kind.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(s, **values)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ..common.errors import Invalid
 from ..generation.base import Identity
 from ..screenplay.model import ElementType, Scene, Screenplay
 
@@ -51,7 +52,7 @@ _INTRO = re.compile(r"\b([A-Z][A-Z'.\- ]{1,40}?)\s*\((\d{1,2}s?|[A-Z]{2,}|late \
                     re.UNICODE)
 
 
-class BibleError(ValueError):
+class BibleError(Invalid):
     """A bible field has a value the engines cannot use; the message names the field."""
 
 

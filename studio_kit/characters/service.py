@@ -16,8 +16,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..common.errors import Invalid, NotFound
+from ..common.files import atomic_path
 from ..generation.base import ImageRequest
-from ..store import ProjectScope, StoreError
+from ..store import ProjectScope
 from . import store as cstore
 from .bible import (
     SIZE_CLASS,
@@ -28,6 +30,7 @@ from .bible import (
     draft_bible,
     identity,
 )
+from .options import LockOptions
 from .sheets import (
     SheetShot,
     compose_sheet,
@@ -63,14 +66,14 @@ class ImageJobs(Protocol):
         ...
 
 
-class CharacterError(ValueError):
+class CharacterError(Invalid):
     """A character operation cannot go ahead; the message says what to do first."""
 
 
 def create_characters(scope: ProjectScope, stored: Any) -> list[str]:
-    """Characters from a stored script version (``writing.scripts.StoredScript``): new ones get a
+    """Characters from a stored script version (``scripts.StoredScript``): new ones get a
     draft bible from the script; existing ones keep their versions."""
-    from ..preproduction.schedule import cast_ids_for
+    from ..screenplay.cast import cast_ids_for
 
     a = stored.analysis
     chars = characters_from_script(a.screenplay, a.scenes, cast_ids_for(a.scenes, a.screenplay))
@@ -93,21 +96,20 @@ def embed_regions(embedder: Any, items: Sequence[tuple[Any, Sequence[int] | None
     return np.asarray(embedder.embed_images([crop(im, box) for im, box in items]), dtype=np.float32)
 
 
-def _check(rendered: Sequence[Rendered], what: str) -> None:
+def _require_rendered(rendered: Sequence[Rendered], what: str) -> None:
     bad = [r for r in rendered if r.status != "done" or r.image is None]
     if bad:
         raise CharacterError(f"{what}: {len(bad)} image job(s) did not finish: "
                              + "; ".join(f"{r.key} ({r.status}: {r.error or 'no image'})" for r in bad[:3]))
 
 
-def lock_character(scope: ProjectScope, jobs: ImageJobs, embedder: Any, character_id: str, *,
-                   seed: int | None = None, seed_policy: str = "fixed", threshold: float | None = None
-                   ) -> CharacterVersion:
+def lock_character(scope: ProjectScope, jobs: ImageJobs, embedder: Any, character_id: str,
+                   options: LockOptions | None = None) -> CharacterVersion:
     """Lock the latest version: render reference images from its bible, embed them, and freeze
     seed, references, embedding, prompt, wardrobe and palette. The references are recorded as the
     character's first images (scored against the lock they define)."""
-    if seed_policy not in ("fixed", "per_shot"):
-        raise CharacterError(f"seed_policy {seed_policy!r} must be 'fixed' or 'per_shot'")
+    options = options or LockOptions()
+    seed, seed_policy, threshold = options.seed, options.seed_policy, options.threshold
     character = cstore.get_character(scope, character_id)
     version = cstore.get_version(scope, character_id)
     if version.locked:
@@ -119,7 +121,7 @@ def lock_character(scope: ProjectScope, jobs: ImageJobs, embedder: Any, characte
     shots = reference_requests(ident)
     keys = [f"character:{character_id}:v{version.version}:{s.label}:seed{ident.seed}" for s in shots]
     rendered = jobs.render([s.request for s in shots], keys)
-    _check(rendered, f"references of {character_id}")
+    _require_rendered(rendered, f"references of {character_id}")
     items = [(r.image, r.layout.get(character_id)) for r in rendered]
     vectors = embed_regions(embedder, items)
     by_size: dict[str, list[int]] = {}
@@ -183,7 +185,7 @@ def make_sheet(scope: ProjectScope, jobs: ImageJobs, embedder: Any, character_id
     shots = sheet_requests(ident)
     keys = [f"character:{character_id}:v{locked.version}:sheet:{s.label}" for s in shots]
     rendered = jobs.render([s.request for s in shots], keys)
-    _check(rendered, f"sheet of {character_id}")
+    _require_rendered(rendered, f"sheet of {character_id}")
     vectors = embed_regions(embedder, [(r.image, r.layout.get(character_id)) for r in rendered])
     rows = _record(scope, character_id, locked.version, "sheet", shots, rendered, vectors, lock, "")
     title = f"{character.name} - cast #{character.cast_id} - version {locked.version} (locked)"
@@ -193,13 +195,12 @@ def make_sheet(scope: ProjectScope, jobs: ImageJobs, embedder: Any, character_id
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / f"{character_id}_v{locked.version}_sheet.png"
-    tmp = png.with_suffix(".png.part")
-    sheet.save(tmp, format="PNG")
-    tmp.replace(png)
+    with atomic_path(png, suffix=".png") as tmp:
+        sheet.save(tmp, format="PNG")
     if assets_dir is not None:  # the composed sheet is an asset of the character version, like its tiles
         import io
 
-        from ..generation import artifacts
+        from ..store import artifacts
 
         buf = io.BytesIO()
         sheet.save(buf, format="PNG")
@@ -223,7 +224,7 @@ def render_shot(scope: ProjectScope, jobs: ImageJobs, embedder: Any, request: Im
         locks[cid] = locked
     req = replace(request, characters=tuple(idents))
     (r,) = jobs.render([req], [key])
-    _check([r], f"shot {key}")
+    _require_rendered([r], f"shot {key}")
     scores = {}
     for cid in character_ids:
         lock = locks[cid].lock
@@ -281,7 +282,7 @@ def character_for(scope: ProjectScope, name_or_id: str) -> Character:
     """Find a character by id or by name as the script writes it (``MARA`` or ``mara``)."""
     try:
         return cstore.get_character(scope, name_or_id)
-    except StoreError:
+    except NotFound:
         row = scope.one("SELECT character_id FROM {character} WHERE upper(name) = upper($n)", {"n": name_or_id})
         if row is None:
             raise

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.files import atomic_write
 from ..generation.base import EXPRESSIONS, VIEWS, Identity, ImageRequest
 
 SHEET_TILE = (256, 384)  # width, height of a turnaround tile; expressions are square tiles
@@ -102,11 +103,9 @@ def sheet_pdf(sheets: Sequence[tuple[str, Any]], dest: str | Path) -> Path:
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".part")
+    pdf = io.BytesIO()
     page_w, page_h = landscape(letter)
-    c = canvas.Canvas(str(tmp), pagesize=(page_w, page_h))
+    c = canvas.Canvas(pdf, pagesize=(page_w, page_h))
     c.setTitle("Character sheets")
     for name, im in sheets:
         buf = io.BytesIO()
@@ -119,8 +118,7 @@ def sheet_pdf(sheets: Sequence[tuple[str, Any]], dest: str | Path) -> Path:
         c.drawImage(ImageReader(buf), (page_w - w) / 2, (page_h - 44 - h), w, h)
         c.showPage()
     c.save()
-    tmp.replace(dest)
-    return dest
+    return atomic_write(dest, pdf.getvalue())
 
 
 def crop(image: Any, box: Sequence[int] | None) -> Any:

@@ -9,10 +9,11 @@ made from an older version than the character's current lock read back as ``stal
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import polars as pl
 
+from ..common.clock import utc_now
+from ..common.errors import NotFound
 from ..store import Migration, ProjectScope, StoreError
 from .bible import Bible, Character, CharacterVersion, Lock
 
@@ -66,10 +67,6 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def save_characters(scope: ProjectScope, script_id: str, characters: list[Character],
                     drafts: dict[str, Bible]) -> list[str]:
     """Add the script's characters that are new to the project, each with a draft version 1;
@@ -83,10 +80,10 @@ def save_characters(scope: ProjectScope, script_id: str, characters: list[Charac
             if exists:
                 scope.update("character", row, "character_id = $c", {"c": c.character_id})
                 continue
-            scope.insert("character", [{"character_id": c.character_id, "name": c.name, "created_at": _now(), **row}])
+            scope.insert("character", [{"character_id": c.character_id, "name": c.name, "created_at": utc_now(), **row}])
             scope.insert("character_version", [{
                 "character_id": c.character_id, "version": 1, "bible": json.dumps(drafts[c.character_id].to_dict()),
-                "lock": None, "note": "draft from the script", "created_at": _now(), "locked_at": None}])
+                "lock": None, "note": "draft from the script", "created_at": utc_now(), "locked_at": None}])
             added.append(c.character_id)
     return added
 
@@ -112,7 +109,7 @@ def get_character(scope: ProjectScope, character_id: str) -> Character:
                     "WHERE character_id = $c", {"c": character_id})
     if row is None:
         known = [r[0] for r in scope.rows("SELECT character_id FROM {character} ORDER BY cast_id")]
-        raise StoreError(f"no character {character_id!r} in project {scope.project_id!r}; known: "
+        raise NotFound(f"no character {character_id!r} in project {scope.project_id!r}; known: "
                          f"{', '.join(known) or 'none (run `studio characters create` first)'}")
     return Character(row[0], row[1], int(row[2]), tuple(json.loads(row[3])), int(row[4]), tuple(json.loads(row[5])))
 
@@ -130,7 +127,7 @@ def get_version(scope: ProjectScope, character_id: str, version: int | None = No
     row = scope.one(q + (" AND version = $v" if version else " ORDER BY version DESC LIMIT 1"),
                     {"c": character_id, **({"v": version} if version else {})})
     if row is None:
-        raise StoreError(f"character {character_id!r} has no version {version}")
+        raise NotFound(f"character {character_id!r} has no version {version}")
     return _version(row)
 
 
@@ -155,7 +152,7 @@ def save_bible(scope: ProjectScope, character_id: str, bible: Bible, note: str) 
             v = latest.version + 1
             scope.insert("character_version", [{
                 "character_id": character_id, "version": v, "bible": json.dumps(bible.to_dict()), "lock": None,
-                "note": note, "created_at": _now(), "locked_at": None}])
+                "note": note, "created_at": utc_now(), "locked_at": None}])
         else:
             v = latest.version
             scope.update("character_version", {"bible": json.dumps(bible.to_dict()), "note": note},
@@ -170,7 +167,7 @@ def save_lock(scope: ProjectScope, character_id: str, version: int, lock: Lock) 
         raise StoreError(f"character {character_id!r} version {version} is already locked; edit the bible to "
                          "make a new version, then lock that")
     with scope.transaction():
-        scope.update("character_version", {"lock": json.dumps(lock.to_dict()), "locked_at": _now()},
+        scope.update("character_version", {"lock": json.dumps(lock.to_dict()), "locked_at": utc_now()},
                      "character_id = $c AND version = $v AND lock IS NULL", {"c": character_id, "v": version})
     return CharacterVersion(character_id, version, cur.bible, lock, cur.note)
 
@@ -189,7 +186,7 @@ def record_images(scope: ProjectScope, rows: list[dict]) -> int:
             if (r["image_id"], r["character_id"]) in seen:
                 continue
             seen.add((r["image_id"], r["character_id"]))
-            new.append({**r, "box": json.dumps(r.get("box")), "created_at": _now()})
+            new.append({**r, "box": json.dumps(r.get("box")), "created_at": utc_now()})
         if new:
             scope.insert("character_image", new)
     return len(new)
@@ -226,7 +223,7 @@ def record_sheet(scope: ProjectScope, character_id: str, version: int, artifact:
             return False
         scope.insert("character_sheet", [{"character_id": character_id, "version": version, "artifact": artifact,
                                           "path": path, "width": size[0], "height": size[1],
-                                          "tiles": json.dumps(tiles), "created_at": _now()}])
+                                          "tiles": json.dumps(tiles), "created_at": utc_now()}])
     return True
 
 

@@ -17,6 +17,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..common.errors import Invalid, Unavailable
+
 #: The tasks a model profile assigns a backend to.
 TASKS = ("image", "text", "speech", "embedding", "image_embedding")
 
@@ -28,7 +30,7 @@ VIEWS = ("front", "three_quarter", "side", "back")
 EXPRESSIONS = ("neutral", "happy", "sad", "angry", "surprised", "afraid")
 
 
-class BackendError(RuntimeError):
+class BackendError(Unavailable):
     """A backend cannot be configured or loaded; the message says what to install or download."""
 
 
@@ -83,13 +85,13 @@ class ImageRequest:
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0 or self.width % 8 or self.height % 8:
-            raise ValueError(f"image size {self.width}x{self.height}: width and height must be positive multiples of 8")
+            raise Invalid(f"image size {self.width}x{self.height}: width and height must be positive multiples of 8")
         if self.shot_size not in SHOT_SIZES:
-            raise ValueError(f"shot_size {self.shot_size!r} is not one of {', '.join(SHOT_SIZES)}")
+            raise Invalid(f"shot_size {self.shot_size!r} is not one of {', '.join(SHOT_SIZES)}")
         if self.view not in VIEWS:
-            raise ValueError(f"view {self.view!r} is not one of {', '.join(VIEWS)}")
+            raise Invalid(f"view {self.view!r} is not one of {', '.join(VIEWS)}")
         if self.steps < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
+            raise Invalid(f"steps must be >= 1, got {self.steps}")
 
     def batch_key(self) -> tuple:
         """Requests with equal keys can share one pipeline call (same tensor shapes and schedule)."""
@@ -232,5 +234,5 @@ def request_from_json(task: str, text: str) -> ImageRequest | TextRequest | Spee
     known = {f.name for f in fields(cls)}
     unknown = set(data) - known
     if unknown:
-        raise ValueError(f"{task} request has unknown fields {sorted(unknown)}")
+        raise Invalid(f"{task} request has unknown fields {sorted(unknown)}")
     return cls(**data)

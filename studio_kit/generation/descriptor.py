@@ -69,6 +69,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..common.errors import Invalid
 from .base import BackendSpec
 
 MODEL_ID = "descriptor/figure-colour-v1"
@@ -127,7 +128,7 @@ def describe(image: Image.Image, box: Sequence[float] | None = None) -> np.ndarr
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if x1 - x0 < 1 or y1 - y0 < 1:
-        raise ValueError(f"region {tuple(box)} is empty inside the {w}x{h} image; pass a box (x0, y0, x1, y1) "
+        raise Invalid(f"region {tuple(box)} is empty inside the {w}x{h} image; pass a box (x0, y0, x1, y1) "
                          "that overlaps the image, e.g. a box from image.info['studio_layout']")
     m = round(RING * max(x1 - x0, y1 - y0))
     ox0, oy0, ox1, oy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
@@ -178,7 +179,7 @@ def cosine(a: Any, b: Any) -> float:
     """Cosine similarity of two vectors (embeddings are unit length, so this is their dot product)."""
     a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
     if a.shape != b.shape:
-        raise ValueError(f"cannot compare embeddings of different sizes {a.size} and {b.size}; were they made "
+        raise Invalid(f"cannot compare embeddings of different sizes {a.size} and {b.size}; were they made "
                          "by the same image_embedding backend?")
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     return float(a @ b / (na * nb)) if na and nb else 0.0

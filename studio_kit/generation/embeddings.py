@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from ..common.errors import Invalid
 
-class EmbeddingModelError(ValueError):
+
+class EmbeddingModelError(Invalid):
     """The embedding model cannot be found or loaded."""
 
 

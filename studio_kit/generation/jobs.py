@@ -15,12 +15,13 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
 from ..store import Migration, ProjectScope
 from . import metering
 from .base import BackendSpec, ImageRequest, SpeechRequest, TextRequest, request_to_json
@@ -72,10 +73,6 @@ MIGRATIONS: tuple[Migration, ...] = (
 ALL_MIGRATIONS: tuple[Migration, ...] = (*metering.MIGRATIONS, *MIGRATIONS)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def spec_to_json(spec: BackendSpec) -> str:
     return json.dumps(asdict(spec), sort_keys=True, default=str)
 
@@ -113,9 +110,9 @@ def submit(scope: ProjectScope, task: str, request: ImageRequest | TextRequest |
     """Queue one request; with an idempotency key already used in this project, return that job instead
     (queued again if it ended failed or cancelled: asking again is a retry, recorded on the same job)."""
     if spec.task != task:
-        raise ValueError(f"job for task {task!r} names a {spec.task!r} backend spec ({spec.backend})")
+        raise Invalid(f"job for task {task!r} names a {spec.task!r} backend spec ({spec.backend})")
     if max_attempts < 1:
-        raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        raise Invalid(f"max_attempts must be >= 1, got {max_attempts}")
     idempotency_key = scoped_key(idempotency_key, spec)
     with scope.transaction():
         if idempotency_key is not None:
@@ -129,7 +126,7 @@ def submit(scope: ProjectScope, task: str, request: ImageRequest | TextRequest |
             "model": spec.model or spec.backend, "request": request_to_json(request),
             "batch_key": json.dumps(list(request.batch_key()), default=str), "status": "queued",
             "cancel_requested": False, "attempts": 0, "max_attempts": max_attempts,
-            "submitted_at": _now(), "idempotency_key": idempotency_key,
+            "submitted_at": utc_now(), "idempotency_key": idempotency_key,
         }])
     return job_id
 
@@ -139,11 +136,11 @@ def submit_many(scope: ProjectScope, task: str, requests: Sequence[ImageRequest 
     """Queue many requests in one transaction (one lookup of the keys already used, one insert): what
     a board or a draft submits at once. Same rules as :func:`submit`, per request."""
     if spec.task != task:
-        raise ValueError(f"job for task {task!r} names a {spec.task!r} backend spec ({spec.backend})")
+        raise Invalid(f"job for task {task!r} names a {spec.task!r} backend spec ({spec.backend})")
     if max_attempts < 1:
-        raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        raise Invalid(f"max_attempts must be >= 1, got {max_attempts}")
     if len(keys) != len(requests):
-        raise ValueError(f"{len(requests)} requests but {len(keys)} idempotency keys")
+        raise Invalid(f"{len(requests)} requests but {len(keys)} idempotency keys")
     keys = [scoped_key(k, spec) for k in keys]
     wanted = [k for k in keys if k is not None]
     ids: list[str] = []
@@ -163,7 +160,7 @@ def submit_many(scope: ProjectScope, task: str, requests: Sequence[ImageRequest 
                 "job_id": job_id, "task": task, "backend_key": backend_key, "spec": spec_json, "model": model,
                 "request": request_to_json(request), "batch_key": json.dumps(list(request.batch_key()), default=str),
                 "status": "queued", "cancel_requested": False, "attempts": 0, "max_attempts": max_attempts,
-                "submitted_at": _now(), "idempotency_key": key})
+                "submitted_at": utc_now(), "idempotency_key": key})
             ids.append(job_id)
         if rows:
             scope.insert("generation_job", rows)
@@ -183,15 +180,15 @@ def _queue_again(scope: ProjectScope, job_ids: Sequence[str]) -> None:
             "UPDATE generation_job SET status = 'queued', attempts = 0, cancel_requested = false, error = NULL, "
             "finished_at = NULL, submitted_at = ? WHERE tenant_id = ? AND project_id = ? "
             "AND list_contains(?, job_id) AND list_contains(?, status)",
-            [_now(), scope.tenant_id, scope.project_id, list(dict.fromkeys(job_ids)), list(ENDED_UNSUCCESSFULLY)])
+            [utc_now(), scope.tenant_id, scope.project_id, list(dict.fromkeys(job_ids)), list(ENDED_UNSUCCESSFULLY)])
 
 
 def get(scope: ProjectScope, job_id: str) -> dict[str, Any]:
-    """One job as a dict; KeyError names the job when it is not in this project."""
+    """One job as a dict; NotFound names the job when it is not in this project."""
     frame = scope.sql("SELECT * EXCLUDE (tenant_id, project_id) FROM {generation_job} WHERE job_id = $j",
                       {"j": job_id})
     if frame.is_empty():
-        raise KeyError(f"no generation job {job_id!r} in project {scope.project_id!r}")
+        raise NotFound(f"no generation job {job_id!r} in project {scope.project_id!r}")
     return frame.row(0, named=True)
 
 
@@ -203,7 +200,7 @@ def list_jobs(scope: ProjectScope, job_ids: Iterable[str] | None = None, *, stat
         params["ids"] = list(job_ids)
     if status is not None:
         if status not in STATUSES:
-            raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+            raise Invalid(f"status {status!r} is not one of {', '.join(STATUSES)}")
         where.append("status = $s")
         params["s"] = status
     return scope.sql("SELECT * EXCLUDE (tenant_id, project_id) FROM {generation_job} WHERE "
@@ -215,7 +212,7 @@ def mark_running(scope: ProjectScope, job_ids: Sequence[str]) -> list[str]:
     cancelled or finished meanwhile does not), so the caller runs only those."""
     if not job_ids:
         return []
-    now = _now()
+    now = utc_now()
     with scope.transaction() as con:
         (count,) = con.execute(
             "UPDATE generation_job SET status = 'running', started_at = ?, error = NULL, attempts = attempts + 1 "
@@ -261,7 +258,7 @@ def finish_many(scope: ProjectScope, results: Sequence[tuple[str, JobResult]]) -
             {"ids": ids})}
         missing = [j for j in ids if j not in rows]
         if missing:
-            raise KeyError(f"no generation job {missing[0]!r} in project {scope.project_id!r}"
+            raise NotFound(f"no generation job {missing[0]!r} in project {scope.project_id!r}"
                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
         recorded = metering.record_usages(scope, [
             metering.Usage(f"job:{job_id}", job_id, rows[job_id][2], result.gpu_kind,
@@ -300,7 +297,7 @@ def finish_many(scope: ProjectScope, results: Sequence[tuple[str, JobResult]]) -
                     "artifact_mime = CASE WHEN u.new_status = 'done' THEN u.artifact_mime ELSE g.artifact_mime END, "
                     "metadata = CASE WHEN u.new_status = 'done' THEN u.metadata::JSON ELSE g.metadata END "
                     "FROM _sk_finish AS u WHERE g.tenant_id = ? AND g.project_id = ? AND g.job_id = u.job_id",
-                    [_now(), scope.tenant_id, scope.project_id])
+                    [utc_now(), scope.tenant_id, scope.project_id])
             finally:
                 with suppress(duckdb.Error):  # an aborted transaction refuses this; the next register replaces it
                     con.unregister("_sk_finish")
@@ -314,7 +311,7 @@ def retry_or_fail(scope: ProjectScope, job_id: str, error: str) -> str:
         row = scope.one("SELECT status, attempts, max_attempts, cancel_requested FROM {generation_job} "
                         "WHERE job_id = $j", {"j": job_id})
         if row is None:
-            raise KeyError(f"no generation job {job_id!r} in project {scope.project_id!r}")
+            raise NotFound(f"no generation job {job_id!r} in project {scope.project_id!r}")
         status, attempts, max_attempts, cancel_requested = row
         if status in ("done", "cancelled"):
             return status
@@ -326,7 +323,7 @@ def retry_or_fail(scope: ProjectScope, job_id: str, error: str) -> str:
             new = "failed"
         values: dict[str, Any] = {"status": new, "error": error}
         if new != "queued":
-            values["finished_at"] = _now()
+            values["finished_at"] = utc_now()
         scope.update("generation_job", values, "job_id = $j", {"j": job_id})
     return new
 
@@ -350,7 +347,7 @@ def cancel(scope: ProjectScope, job_id: str) -> str:
     with scope.transaction():
         job = get(scope, job_id)
         if job["status"] == "queued":
-            scope.update("generation_job", {"status": "cancelled", "finished_at": _now()}, "job_id = $j", {"j": job_id})
+            scope.update("generation_job", {"status": "cancelled", "finished_at": utc_now()}, "job_id = $j", {"j": job_id})
             return "cancelled"
         if job["status"] == "running":
             scope.update("generation_job", {"cancel_requested": True}, "job_id = $j", {"j": job_id})
@@ -362,7 +359,7 @@ def recover(scope: ProjectScope) -> int:
     cancel was requested). Call once when the owner opens the store, before running anything."""
     with scope.transaction():
         n = scope.one("SELECT count(*) FROM {generation_job} WHERE status = 'running'")[0]
-        scope.update("generation_job", {"status": "cancelled", "finished_at": _now()},
+        scope.update("generation_job", {"status": "cancelled", "finished_at": utc_now()},
                      "status = 'running' AND cancel_requested")
         scope.update("generation_job", {"status": "queued", "error": "owner process stopped while running; requeued"},
                      "status = 'running'")
@@ -371,5 +368,5 @@ def recover(scope: ProjectScope) -> int:
 
 def fail(scope: ProjectScope, job_id: str, error: str) -> None:
     """End a job as failed now, whatever attempts remain (its own request is at fault)."""
-    scope.update("generation_job", {"status": "failed", "error": error, "finished_at": _now()},
+    scope.update("generation_job", {"status": "failed", "error": error, "finished_at": utc_now()},
                  "job_id = $j AND status IN ('queued', 'running')", {"j": job_id})

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
 
+from ..common.clock import utc_now
+from ..common.errors import Invalid
 from ..store import Migration, ProjectScope
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -45,11 +46,11 @@ class Usage:
     gpu_seconds: float
 
 
-def _check(usage: Usage) -> None:
+def _validate_usage(usage: Usage) -> None:
     if usage.gpu_seconds < 0:
-        raise ValueError(f"usage {usage.idempotency_key!r}: gpu_seconds must be >= 0, got {usage.gpu_seconds}")
+        raise Invalid(f"usage {usage.idempotency_key!r}: gpu_seconds must be >= 0, got {usage.gpu_seconds}")
     if not usage.idempotency_key:
-        raise ValueError(f"usage of job {usage.job_id!r} needs an idempotency key")
+        raise Invalid(f"usage of job {usage.job_id!r} needs an idempotency key")
 
 
 def record_usage(scope: ProjectScope, usage: Usage) -> bool:
@@ -61,7 +62,7 @@ def record_usages(scope: ProjectScope, usages: Sequence[Usage]) -> list[bool]:
     """Store many usage records in one transaction (one lookup, one bulk insert); per record, False
     when its key was already recorded, or appears earlier in ``usages`` (the first one counts)."""
     for usage in usages:
-        _check(usage)
+        _validate_usage(usage)
     if not usages:
         return []
     first: dict[str, Usage] = {}
@@ -69,7 +70,7 @@ def record_usages(scope: ProjectScope, usages: Sequence[Usage]) -> list[bool]:
     for i, usage in enumerate(usages):  # a key twice in one call: the first one counts
         first.setdefault(usage.idempotency_key, usage)
         first_at.setdefault(usage.idempotency_key, i)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     rows = pl.DataFrame({
         "tenant_id": [scope.tenant_id] * len(first), "project_id": [scope.project_id] * len(first),
         "idempotency_key": list(first), "job_id": [u.job_id for u in first.values()],

@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..common.errors import Invalid
 from .base import BackendSpec, Identity, ImageRequest
 
 MODEL_ID = "procedural/storyboard-v1"
@@ -60,7 +61,7 @@ def parse_colour(value: str, character: str, field: str) -> tuple[int, int, int]
     """'#1f3a93' or '#fff' -> (r, g, b); a clear ValueError naming the character and palette field."""
     m = _HEX.match(str(value).strip())
     if not m:
-        raise ValueError(f"character {character}: palette {field} colour {value!r} is not a hex colour like "
+        raise Invalid(f"character {character}: palette {field} colour {value!r} is not a hex colour like "
                          f"'#1f3a93'; fix the character's palette (order: {', '.join(PALETTE_FIELDS)})")
     h = m.group(1)
     if len(h) == 3:
@@ -73,7 +74,7 @@ def identity_colours(identity: Identity) -> dict[str, tuple[int, int, int]]:
     who = f"{identity.name or identity.character_id} ({identity.character_id})"
     if len(identity.palette) < len(PALETTE_FIELDS):
         missing = ", ".join(PALETTE_FIELDS[len(identity.palette):])
-        raise ValueError(f"character {who}: palette has {len(identity.palette)} colours, missing {missing}; "
+        raise Invalid(f"character {who}: palette has {len(identity.palette)} colours, missing {missing}; "
                          f"give {len(PALETTE_FIELDS)} hex colours in the order {', '.join(PALETTE_FIELDS)}")
     keys = ("skin", "hair", "primary", "secondary", "accent")
     return {k: parse_colour(v, who, f) for k, v, f in zip(keys, identity.palette, PALETTE_FIELDS, strict=False)}

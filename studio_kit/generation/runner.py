@@ -10,6 +10,8 @@ Why this shape:
 - Failures are bookkept, not hidden: a worker that dies costs its batch one attempt and the batch is
   retried (the restarted actor reloads its model); a backend exception splits its batch so that one
   bad request does not sink its batch-mates, then fails only the request at fault.
+- Starting Ray is retried (:func:`start_ray`): on a loaded machine a node can time out during
+  start-up; after a few attempts :class:`RayStartError` says so and what to do.
 
 Environment: this is the one module that *writes* environment variables. Before Ray is imported it
 sets ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (keeps every Ray process on 127.0.0.1) and
@@ -22,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import tempfile
@@ -35,9 +38,10 @@ from typing import Any
 
 import polars as pl
 
+from ..common.errors import Unavailable
 from ..settings import Settings
-from ..store import ProjectScope
-from . import artifacts, jobs
+from ..store import ProjectScope, artifacts
+from . import jobs
 from .base import (
     Audio,
     BackendError,
@@ -50,6 +54,8 @@ from .base import (
 )
 from .profile import ModelProfile, load_backend
 
+log = logging.getLogger(__name__)
+
 #: (bytes, mime, ext, metadata, seconds) for one request of a batch.
 Item = tuple[bytes, str, str, dict[str, Any], float]
 
@@ -61,6 +67,127 @@ def _ray() -> Any:
     import ray
 
     return ray
+
+
+class RayStartError(Unavailable):
+    """Ray could not be started (or reached) after a few attempts: ``Unavailable`` (the API answers
+    503, the CLI prints ``studio: error: ...``); the message says what failed, after how many
+    attempts, and what to do."""
+
+
+#: How many times Ray's start is tried, and the first wait between tries (doubled each time).
+START_ATTEMPTS = 3
+START_BACKOFF_S = 2.0
+
+#: What ray.init's errors say when a node's processes did not come up in time: seen on a loaded
+#: machine ("The current node timed out during startup..."); worth another try, unlike a bad argument.
+_START_FAILURES = ("timed out during startup", "timed out waiting for node", "timed out after",
+                   "failed to start gcs", "failed to connect to gcs", "may not have started successfully",
+                   "failed to startup", "failed to get node info")
+
+
+def _start_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a start-up failure that another attempt may get past."""
+    return isinstance(exc, TimeoutError) or any(m in str(exc).lower() for m in _START_FAILURES)
+
+
+def _new_ray_processes(before: set[int], marker: str) -> list[Any]:
+    """What a failed start left behind: this process's descendants started since ``before``, below
+    no older process (a Ray already running keeps its workers), whose command line names ``marker``
+    (the attempt's temp dir: gcs_server, raylet, monitors), with their own children (the raylet's
+    agents and workers). Only our own children are looked at."""
+    import psutil
+
+    new = {p.pid: p for p in psutil.Process().children(recursive=True) if p.pid not in before}
+    found: dict[int, Any] = {}
+    for proc in new.values():
+        with suppress(psutil.Error):
+            if (proc.ppid() == os.getpid() or proc.ppid() in new) and marker in " ".join(proc.cmdline()):
+                found[proc.pid] = proc
+                found |= {c.pid: c for c in proc.children(recursive=True)}
+    return list(found.values())
+
+
+def _children() -> set[int] | None:
+    """The pids of this process's descendants now; None without psutil (then nothing is cleaned)."""
+    try:
+        import psutil
+
+        return {p.pid for p in psutil.Process().children(recursive=True)}
+    except Exception:  # no psutil (Ray vendors one), or it could not list them
+        return None
+
+
+def _stop(procs: Sequence[Any]) -> None:
+    """Terminate, then kill what is left after a few seconds (a failed attempt's Ray processes)."""
+    if not procs:
+        return
+    import psutil
+
+    for p in procs:
+        with suppress(psutil.Error):
+            p.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=5)
+    for p in alive:
+        with suppress(psutil.Error):
+            p.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+_OVERLOADED = ("The machine may be overloaded: try again when it is quieter, or start Ray once with "
+               "`ray start --head` and set RAY_ADDRESS (or settings.ray_address) to its address")
+
+
+def retry_ray_start(start: Callable[[], Any], *, what: str, attempts: int | None = None,
+                    backoff: float | None = None, cleanup: Callable[[], None] | None = None,
+                    marker: str | None = None, hint: str = _OVERLOADED,
+                    sleep: Callable[[float], None] = time.sleep) -> Any:
+    """``start()`` retried on the start-up failures of a loaded machine; returns what it returns.
+
+    Between attempts: ``cleanup()`` (default ``ray.shutdown()``), the Ray processes the failed
+    attempt started (descendants of this process whose command line names ``marker``, the attempt's
+    temp dir) are stopped, and it waits ``backoff`` seconds, then twice that (defaults:
+    :data:`START_ATTEMPTS`, :data:`START_BACKOFF_S`). Any other error is raised at once. After the
+    last attempt fails it raises :class:`RayStartError` naming ``what``, the attempts, the last
+    error and ``hint`` (what to do).
+    """
+    attempts = max(1, START_ATTEMPTS if attempts is None else attempts)
+    backoff = START_BACKOFF_S if backoff is None else backoff
+    last: BaseException | None = None
+    for attempt in range(1, attempts + 1):
+        before = _children() if marker else None
+        try:
+            return start()
+        except Exception as exc:
+            if not _start_failure(exc):
+                raise
+            last = exc
+            log.warning("%s failed (attempt %d of %d): %s", what, attempt, attempts, _short(exc))
+            with suppress(Exception):
+                (cleanup or _ray().shutdown)()
+            if marker and before is not None:
+                with suppress(Exception):
+                    _stop(_new_ray_processes(before, marker))
+            if attempt < attempts:
+                sleep(backoff * 2 ** (attempt - 1))
+    raise RayStartError(f"{what} failed {attempts} times; the last error: {_short(last) if last else 'unknown'}. "
+                        f"{hint}") from last
+
+
+def start_ray(*, attempts: int | None = None, backoff: float | None = None, **init_kwargs: Any) -> Any:
+    """``ray.init(**init_kwargs)``, retried by :func:`retry_ray_start` on the start-up failures of
+    a loaded machine ("node timed out during startup"); raises :class:`RayStartError` at last."""
+    ray = _ray()
+    address = init_kwargs.get("address")
+    if address and address != "local":  # an existing cluster: nothing of ours to clean up
+        what, marker = f"Connecting to Ray at {address}", None
+        hint = (f"Is that cluster up and reachable? Check it with `ray status --address {address}`, or unset "
+                "RAY_ADDRESS (and settings.ray_address) to start a local Ray")
+    else:  # a failed attempt's processes name its temp dir (Ray's default one lies under a /ray/ folder)
+        what, marker = "Starting a local Ray", str(init_kwargs.get("_temp_dir") or f"{os.sep}ray{os.sep}")
+        hint = _OVERLOADED
+    return retry_ray_start(lambda: ray.init(**init_kwargs), what=what, attempts=attempts, backoff=backoff,
+                           cleanup=ray.shutdown, marker=marker, hint=hint)
 
 
 def encode_result(task: str, result: Any) -> tuple[bytes, str, str, dict[str, Any]]:
@@ -181,10 +308,12 @@ class Runner:
         self.ray = _ray()
         self._started_ray = False
         if not self.ray.is_initialized():
-            where = str(scope.store.path or settings.store)
-            temp = Path(tempfile.gettempdir()) / f"skray-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
-            self.ray.init(address=address or settings.ray_address or "local", include_dashboard=False,
-                          _temp_dir=str(temp), ignore_reinit_error=True, log_to_driver=False)
+            target = address or settings.ray_address or "local"
+            where: dict[str, Any] = {}
+            if target == "local":  # a temp dir of its own; a driver joining a cluster names none (no node would match)
+                store = hashlib.sha256(str(scope.store.path or settings.store).encode()).hexdigest()[:8]
+                where["_temp_dir"] = str(Path(tempfile.gettempdir()) / f"skray-{store}")
+            start_ray(address=target, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False, **where)
             self._started_ray = True
         self.recovered = jobs.recover(scope)
 

@@ -19,12 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..common.errors import Invalid, Unavailable
+
 #: How to start a local server, quoted in errors so a producer knows the next step.
 START_HINT = ("is the server running? start one with e.g. `vllm serve Qwen/Qwen2.5-7B-Instruct --port 8000` "
               "or `llama-server -m model.gguf --port 8000`, then pass --llm-endpoint http://127.0.0.1:8000/v1")
 
 
-class TextBackendError(RuntimeError):
+class TextBackendError(Unavailable):
     """The text endpoint could not give an answer: unreachable, refused, timed out, or answered
     something that is not a chat completion. ``status`` is the HTTP status when there was one."""
 
@@ -39,7 +41,7 @@ def chat_url(base_url: str) -> str:
     """The completions URL for a base URL given with or without ``/v1`` (or as the full path)."""
     b = base_url.strip().rstrip("/")
     if not b.startswith(("http://", "https://")):
-        raise ValueError(f"text endpoint {base_url!r} must start with http:// or https:// "
+        raise Invalid(f"text endpoint {base_url!r} must start with http:// or https:// "
                          "(e.g. http://127.0.0.1:8000/v1)")
     if b.endswith("/chat/completions"):
         return b
@@ -75,12 +77,12 @@ class ChatEndpoint:
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({})) if local else \
             urllib.request.build_opener()
         if not self.model or not self.model.strip():
-            raise ValueError("text endpoint needs a model name (the id the server serves, e.g. "
+            raise Invalid("text endpoint needs a model name (the id the server serves, e.g. "
                              "`curl <endpoint>/models` lists them)")
         if self.timeout <= 0:
-            raise ValueError(f"timeout must be positive seconds, got {self.timeout!r}")
+            raise Invalid(f"timeout must be positive seconds, got {self.timeout!r}")
         if self.max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries!r}")
+            raise Invalid(f"max_retries must be 0 or more, got {self.max_retries!r}")
 
     def request_body(self, messages: Sequence[dict[str, Any]]) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": list(messages), "temperature": self.temperature}
@@ -91,7 +93,7 @@ class ChatEndpoint:
     def complete(self, messages: Sequence[dict[str, Any]]) -> str:
         """The assistant's reply text to ``messages`` (``[{"role": ..., "content": ...}, ...]``)."""
         if not messages:
-            raise ValueError("complete() needs at least one message")
+            raise Invalid("complete() needs at least one message")
         data = json.dumps(self.request_body(messages)).encode("utf-8")
         last: TextBackendError | None = None
         for attempt in range(self.max_retries + 1):

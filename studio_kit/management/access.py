@@ -1,27 +1,35 @@
 """Who may do what: people, per-project roles, the permission matrix, and the audit log.
 
 Why one module: every door into the studio (the HTTP API, the CLI, notebooks, dashboards) goes
-through the Studio, and every Studio operation asks :func:`authorize` here before it reads or
-writes. Kitsu's lesson is built in: membership of the project is checked first and the role is the
+through the Studio, and every Studio operation is declared with :func:`operation` here, the one
+permission idiom: it asks :func:`authorize` once before the operation reads or writes. Kitsu's lesson is built in: membership of the project is checked first and the role is the
 role *in that project* (a global role is never read for a project check, except admin); a refused
 access is written to the append-only audit log like an approval or a role change.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 
-from ..store import Migration, Store, StoreError
+from ..common.clock import utc_now
+from ..common.errors import Forbidden, Invalid, NotFound
+from ..settings import Settings
+from ..store import Migration, ProjectScope, Store, StoreError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Role(StrEnum):
@@ -115,12 +123,8 @@ MIGRATIONS: tuple[Migration, ...] = (
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.@\-]{0,62}$")
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(Forbidden):
     """The principal may not do this; the message says which action, where, and why."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ class Principal:
 
     def may(self, action: str, project_id: str) -> bool:
         if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}")
+            raise Invalid(f"unknown action {action!r}")
         if self.is_admin:
             return True
         role = self.roles.get(project_id)  # membership first: a non-member has no role here
@@ -165,13 +169,13 @@ def local_admin(tenant_id: str) -> Principal:
 def add_person(store: Store, tenant_id: str, person_id: str, name: str, email: str, *, is_admin: bool = False,
                actor: str = "system") -> str:
     if not _ID.match(person_id):
-        raise ValueError(f"person id {person_id!r}: lower-case letters, digits, '.', '_', '-', '@' (max 63)")
+        raise Invalid(f"person id {person_id!r}: lower-case letters, digits, '.', '_', '-', '@' (max 63)")
     store.ensure_tenant(tenant_id)
     with store.transaction() as con:
         if has_person(store, tenant_id, person_id):
             raise StoreError(f"person {person_id!r} already exists in tenant {tenant_id!r}")
         con.execute("INSERT INTO person VALUES (?, ?, ?, ?, ?, true, ?)",
-                    [tenant_id, person_id, name, email, is_admin, _now()])
+                    [tenant_id, person_id, name, email, is_admin, utc_now()])
         audit(store, tenant_id, "", actor, "person.add", person_id, "ok", {"admin": is_admin})
     return person_id
 
@@ -188,14 +192,14 @@ def set_role(store: Store, tenant_id: str, project_id: str, person_id: str, role
     with store.transaction() as con:
         if not con.execute("SELECT 1 FROM person WHERE tenant_id = ? AND person_id = ?",
                            [tenant_id, person_id]).fetchall():
-            raise StoreError(f"no person {person_id!r} in tenant {tenant_id!r}")
+            raise NotFound(f"no person {person_id!r} in tenant {tenant_id!r}")
         before = con.execute("SELECT role FROM membership WHERE tenant_id = ? AND project_id = ? AND person_id = ?",
                              [tenant_id, project_id, person_id]).fetchall()
         con.execute("DELETE FROM membership WHERE tenant_id = ? AND project_id = ? AND person_id = ?",
                     [tenant_id, project_id, person_id])
         if role is not None:
             con.execute("INSERT INTO membership VALUES (?, ?, ?, ?, ?, ?)",
-                        [tenant_id, project_id, person_id, Role(role).value, department, _now()])
+                        [tenant_id, project_id, person_id, Role(role).value, department, utc_now()])
         audit(store, tenant_id, project_id, actor, "role.set", person_id, "ok",
               {"from": before[0][0] if before else None, "to": Role(role).value if role else None})
 
@@ -212,6 +216,11 @@ def principal(store: Store, tenant_id: str, person_id: str) -> Principal:
                      {p: d for p, _, d in roles})
 
 
+def people(store: Store, tenant_id: str) -> pl.DataFrame:
+    return store.con.sql("SELECT person_id, name, email, is_admin, active FROM person WHERE tenant_id = $t "
+                         "ORDER BY person_id", params={"t": tenant_id}).pl()
+
+
 def members(store: Store, tenant_id: str, project_id: str) -> pl.DataFrame:
     return store.con.sql(
         "SELECT m.person_id, p.name, p.email, m.role, m.department FROM membership m JOIN person p "
@@ -222,16 +231,19 @@ def members(store: Store, tenant_id: str, project_id: str) -> pl.DataFrame:
 # -- the one check ------------------------------------------------------------------------------------
 
 def authorize(store: Store | None, who: Principal, action: str, tenant_id: str, project_id: str,
-              target: str = "") -> None:
+              target: str = "", *, tenant_admin: bool = False) -> None:
     """Allow or refuse; a refusal raises AccessDenied and, on a writable store, is audited.
 
     Another tenant's project is refused before anything else (the message does not say whether
-    it exists); then membership; then the role's actions in that project.
+    it exists); then membership; then the role's actions in that project; then, for what covers
+    every project of the tenant (``tenant_admin``: plans, invoices), the tenant admin flag.
     """
     if who.tenant_id != tenant_id:
         reason = "not a project of your tenant"
-    elif who.may(action, project_id):
+    elif who.may(action, project_id) and (who.is_admin or not tenant_admin):
         return
+    elif who.may(action, project_id):
+        reason = f"{action} here covers every project of tenant {tenant_id!r}; ask a tenant admin"
     elif who.role_in(project_id) is None and not who.is_admin:
         reason = "you are not a member of this project"
     else:
@@ -242,6 +254,121 @@ def authorize(store: Store | None, who: Principal, action: str, tenant_id: str, 
     raise AccessDenied(f"{who.person_id} may not {action} in project {project_id!r}: {reason}")
 
 
+def refuse(scope: ProjectScope, who: Principal, action: str, target: str, reason: str) -> AccessDenied:
+    """An object-level refusal inside an engine function (a vendor's task, a client's playlist, a
+    status the role may not set), audited like the operation's own; returns the error to raise."""
+    if not scope.store.read_only and who.tenant_id == scope.tenant_id:
+        with suppress(StoreError):
+            audit(scope.store, scope.tenant_id, scope.project_id, who.person_id, action, target, "refused",
+                  {"reason": reason})
+    return AccessDenied(f"{who.person_id} may not {action} {target!r} in project {scope.project_id!r}: {reason}")
+
+
+def require_member(scope: ProjectScope, who: Principal, action: str, target: str = "") -> None:
+    """For engine functions that take a principal: the same tenant and membership rule as
+    :func:`authorize`, for callers that reach the function without an operation (tests, tools)."""
+    if who.tenant_id != scope.tenant_id:
+        raise AccessDenied(f"{who.person_id} may not {action} in project {scope.project_id!r}: "
+                           "not a project of your tenant")
+    if not who.is_admin and who.role_in(scope.project_id) is None:
+        raise refuse(scope, who, action, target, "you are not a member of this project")
+
+
+class NestedOperation(RuntimeError):
+    """An operation called another checked operation: a bug (it would check and audit twice)."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What :func:`operation` records on a Studio method: its action and how it is checked."""
+
+    name: str
+    action: str
+    #: the action checked instead for a client of this project (clients see client playlists only)
+    client_action: str | None = None
+    #: the operation covers every project of the tenant: only a tenant admin may call it
+    tenant_admin: bool = False
+    #: the audit target of a refusal, a format string over the call's arguments ("{asset_id}@v{version}")
+    target: str | None = None
+
+    def action_for(self, who: Principal, project_id: str) -> str:
+        return self.client_action if self.client_action and who.client_view(project_id) else self.action
+
+
+class Operations:
+    """The base of every engine's facade (``<engine>/ops.py``): the attributes an operation runs on,
+    bound by :class:`studio_kit.studio.Studio`. An engine's ops class holds only methods declared
+    with :func:`operation` (and private helpers); each calls its engine's functions."""
+
+    store: Store
+    scope: ProjectScope
+    settings: Settings
+    #: the tenant's own artifact folder (one tenant's files never sit among another's)
+    assets_dir: Path
+    tenant: str
+    project: str
+    user: Principal
+    #: the operation running now (None between operations): operations never nest
+    _operation: str | None = None
+
+
+def operation(action: str, *, target: str | None = None, client_action: str | None = None,
+              tenant_admin: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare a Studio method as an operation that needs ``action`` in the Studio's project.
+
+    The one permission idiom: the check runs once, before the method does anything (tenant, then
+    membership, then the role in this project; refusals audited with ``target``). An operation
+    that needs another operation's work calls the engine function, never the other checked
+    method: a nested call raises :class:`NestedOperation`, so every operation checks exactly once.
+    """
+    for a in (action, client_action):
+        if a is not None and a not in ACTIONS:
+            raise Invalid(f"unknown action {a!r}; add it to management.access.ACTIONS and the permission matrix")
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        op = Operation(fn.__name__, action, client_action, tenant_admin, target)
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def checked(self: Operations, *args: Any, **kwargs: Any) -> Any:
+            if self._operation is not None:
+                raise NestedOperation(f"{op.name} was called inside {self._operation}: an operation calls the "
+                                      "engine's functions, not another checked operation")
+            authorize(self.store, self.user, op.action_for(self.user, self.project), self.tenant, self.project,
+                      _target(op, sig, self, args, kwargs), tenant_admin=tenant_admin)
+            self._operation = op.name
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                self._operation = None
+
+        checked.__operation__ = op  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return wrap
+
+
+def _target(op: Operation, sig: inspect.Signature, self: Any, args: tuple, kwargs: dict) -> str:
+    if op.target is None:
+        return op.name
+    try:
+        bound = sig.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        return op.target.format_map(bound.arguments)
+    except (TypeError, KeyError, IndexError, ValueError):  # a bad call fails in the method itself
+        return op.name
+
+
+def operations_of(cls: type) -> dict[str, Operation]:
+    """Every operation of a Studio class by method name (what the one-idiom test lists)."""
+    out = {}
+    for name in dir(cls):
+        op = getattr(getattr(cls, name, None), "__operation__", None)
+        if isinstance(op, Operation):
+            out[name] = op
+    return out
+
+
 def audit(store: Store, tenant_id: str, project_id: str, actor: str, action: str, target: str, outcome: str,
           detail: Mapping[str, Any] | None = None) -> str:
     """Append one audit event (nothing updates or deletes them)."""
@@ -249,11 +376,15 @@ def audit(store: Store, tenant_id: str, project_id: str, actor: str, action: str
     with store.transaction() as con:
         con.execute("INSERT INTO audit_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [event_id, tenant_id, project_id, actor, action, target, outcome,
-                     json.dumps(dict(detail or {}), default=str), _now()])
+                     json.dumps(dict(detail or {}), default=str), utc_now()])
     return event_id
 
 
-def audit_log(store: Store, tenant_id: str, project_id: str | None = None, *, limit: int = 500) -> pl.DataFrame:
+#: How many audit events a read returns by default (newest first).
+AUDIT_LIMIT = 500
+
+
+def audit_log(store: Store, tenant_id: str, project_id: str | None = None, *, limit: int = AUDIT_LIMIT) -> pl.DataFrame:
     where = "tenant_id = $t" + (" AND project_id = $p" if project_id is not None else "")
     params: dict[str, Any] = {"t": tenant_id, "n": limit}
     if project_id is not None:

@@ -2,7 +2,7 @@
 
 Why: every file a production keeps (character sheets, boards, footage, mixes) must be findable
 by what it is and which scene/shot/character it belongs to, reviewable per version, and
-byte-for-byte checkable. Files are stored content-addressed (``generation.artifacts``), a version
+byte-for-byte checkable. Files are stored content-addressed (``store.artifacts``), a version
 and its representations are written in one transaction, and publishing the same content again
 returns the existing version instead of minting a new one (a retried upload is harmless).
 Vendors see only assets linked to a task they are assigned to.
@@ -17,14 +17,15 @@ import uuid
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..generation import artifacts
-from ..store import Migration, ProjectScope
-from .access import Principal
-from .tasks import _check_member, _refuse, visible_task_ids
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
+from ..store import Migration, ProjectScope, artifacts
+from .access import Principal, refuse, require_member
+from .tasks import visible_task_ids
 
 KINDS: tuple[str, ...] = ("character_sheet", "board", "footage", "mix", "image", "audio", "other")
 
@@ -72,7 +73,7 @@ _EXTRA_MIME = {"pdf": "application/pdf", "mov": "video/quicktime", "jpeg": "imag
                "tif": "image/tiff", "tiff": "image/tiff", "flac": "audio/flac", "mp3": "audio/mpeg"}
 
 
-class AssetError(ValueError):
+class AssetError(Invalid):
     """An asset request that cannot be carried out as asked; the message says what to change."""
 
 
@@ -112,10 +113,6 @@ class AssetVersion:
     status: str
     created_at: datetime
     representations: tuple[Representation, ...]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # -- media metadata -------------------------------------------------------------------------------
@@ -164,7 +161,7 @@ _ASSET_COLS = "asset_id, kind, name, entity_type, entity_id, task_id, created_by
 def create_asset(scope: ProjectScope, who: Principal, name: str, kind: str, *, entity_type: str = "",
                  entity_id: str = "", task_id: str = "", asset_id: str | None = None) -> Asset:
     """Register an asset (a character sheet of 'mara', the boards of shot 12A...). Idempotent by id."""
-    _check_member(scope, who, "asset.write", asset_id or name)
+    require_member(scope, who, "asset.write", asset_id or name)
     if kind not in KINDS:
         raise AssetError(f"asset kind {kind!r} is not one of {', '.join(KINDS)}")
     asset_id = asset_id or re.sub(r"[^a-z0-9_.\-]+", "-", f"{kind}-{entity_id or name}".lower()).strip("-")[:63]
@@ -179,10 +176,10 @@ def create_asset(scope: ProjectScope, who: Principal, name: str, kind: str, *, e
         return asset
     visible = visible_task_ids(scope, who)
     if visible is not None and task_id not in visible:
-        raise _refuse(scope, who, "asset.write", asset_id, "vendors create assets only on a task assigned to them")
+        raise refuse(scope, who, "asset.write", asset_id, "vendors create assets only on a task assigned to them")
     scope.insert("asset", [{"asset_id": asset_id, "kind": kind, "name": name, "entity_type": entity_type,
                             "entity_id": entity_id, "task_id": task_id, "created_by": who.person_id,
-                            "created_at": _now()}])
+                            "created_at": utc_now()}])
     return get_asset(scope, who, asset_id)
 
 
@@ -199,15 +196,15 @@ def _require_visible(scope: ProjectScope, who: Principal, asset: Asset, action: 
     where, params = _visible_filter(scope, who)
     if scope.one(f"SELECT 1 FROM {{asset}} a WHERE a.asset_id = $id AND {where}", {"id": asset.asset_id, **params}) \
             is None:
-        raise _refuse(scope, who, action, asset.asset_id, "vendors see only assets linked to a task assigned to them")
+        raise refuse(scope, who, action, asset.asset_id, "vendors see only assets linked to a task assigned to them")
 
 
 def list_assets(scope: ProjectScope, who: Principal, *, kind: str | None = None,
                 entity_id: str | None = None) -> list[Asset]:
     """Assets of the project, filtered for the principal exactly as :func:`get_asset` is."""
-    _check_member(scope, who, "asset.read")
+    require_member(scope, who, "asset.read")
     if who.client_view(scope.project_id):
-        raise _refuse(scope, who, "asset.read", "", "clients see versions through client review playlists")
+        raise refuse(scope, who, "asset.read", "", "clients see versions through client review playlists")
     where, params = _visible_filter(scope, who)
     clauses = [where]
     if kind is not None:
@@ -222,12 +219,12 @@ def list_assets(scope: ProjectScope, who: Principal, *, kind: str | None = None,
 
 
 def get_asset(scope: ProjectScope, who: Principal, asset_id: str) -> Asset:
-    _check_member(scope, who, "asset.read", asset_id)
+    require_member(scope, who, "asset.read", asset_id)
     if who.client_view(scope.project_id):
-        raise _refuse(scope, who, "asset.read", asset_id, "clients see versions through client review playlists")
+        raise refuse(scope, who, "asset.read", asset_id, "clients see versions through client review playlists")
     row = scope.one(f"SELECT {_ASSET_COLS} FROM {{asset}} WHERE asset_id = $a", {"a": asset_id})
     if row is None:
-        raise AssetError(f"no asset {asset_id!r} in project {scope.project_id!r}")
+        raise NotFound(f"no asset {asset_id!r} in project {scope.project_id!r}")
     asset = _asset(row)
     _require_visible(scope, who, asset, "asset.read")
     return asset
@@ -261,7 +258,7 @@ def get_version(scope: ProjectScope, who: Principal, asset_id: str, version: int
     get_asset(scope, who, asset_id)
     found = _versions(scope, asset_id, version)
     if not found:
-        raise AssetError(f"asset {asset_id!r} has no version {version}")
+        raise NotFound(f"asset {asset_id!r} has no version {version}")
     return found[0]
 
 
@@ -299,7 +296,7 @@ def _record_version(scope: ProjectScope, who: Principal, asset: Asset, reps: lis
         number = 1 if latest is None else latest[0] + 1
         scope.insert("asset_version", [{"asset_id": asset.asset_id, "version": number, "author": who.person_id,
                                         "note": note, "status": "pending", "content_key": content_key,
-                                        "created_at": _now()}])
+                                        "created_at": utc_now()}])
         seen: set[str] = set()
         rows = []
         for r in reps:
@@ -324,7 +321,7 @@ def publish(scope: ProjectScope, who: Principal, asset: Asset | str, files: Sequ
     Re-publishing the same files returns the latest version unchanged (idempotent retries).
     """
     asset = get_asset(scope, who, asset if isinstance(asset, str) else asset.asset_id)
-    _check_member(scope, who, "asset.write", asset.asset_id)
+    require_member(scope, who, "asset.write", asset.asset_id)
     reps = []
     for f in files:
         name, data = _read_input(f)

@@ -13,13 +13,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
 from ..store import Migration, ProjectScope
-from .access import ADMIN, Principal, Role, audit
+from .access import ADMIN, Principal, Role, audit, refuse, require_member
 from .assets import AssetError, _versions, get_version, set_version_status, version_exists
-from .tasks import _check_member, _refuse, _role
+from .tasks import _role
 
 DECISIONS: tuple[str, ...] = ("validated", "rejected", "neutral")
 SIGNOFF_DECISIONS: tuple[str, ...] = ("approved", "rejected")
@@ -78,7 +80,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-class ReviewError(ValueError):
+class ReviewError(Invalid):
     """A review request that cannot be carried out as asked; the message says what to change."""
 
 
@@ -130,10 +132,6 @@ class Playlist:
     items: tuple[tuple[str, int], ...]  # (asset_id, version) in order
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _is_client(scope: ProjectScope, who: Principal) -> bool:
     return who.client_view(scope.project_id)
 
@@ -147,10 +145,10 @@ def _in_client_playlist(scope: ProjectScope, asset_id: str, version: int) -> boo
 def _require_version(scope: ProjectScope, who: Principal, asset_id: str, version: int, action: str) -> None:
     """The version exists and this principal may see it: staff by asset visibility (vendors
     filtered), clients only through a client playlist."""
-    _check_member(scope, who, action, f"{asset_id}@v{version}")
+    require_member(scope, who, action, f"{asset_id}@v{version}")
     if _is_client(scope, who):
         if not version_exists(scope, asset_id, version) or not _in_client_playlist(scope, asset_id, version):
-            raise _refuse(scope, who, action, f"{asset_id}@v{version}",
+            raise refuse(scope, who, action, f"{asset_id}@v{version}",
                           "clients see only versions shared in a client playlist")
         return
     get_version(scope, who, asset_id, version)
@@ -165,7 +163,7 @@ def comment(scope: ProjectScope, who: Principal, asset_id: str, version: int, te
     if not text.strip():
         raise ReviewError(f"comment on {asset_id} v{version} is empty; write the note text")
     c = Comment(uuid.uuid4().hex[:16], asset_id, version, who.person_id, text,
-                True if _is_client(scope, who) else bool(client_visible), _now())
+                True if _is_client(scope, who) else bool(client_visible), utc_now())
     scope.insert("review_comment", [c.__dict__])
     return c
 
@@ -199,14 +197,14 @@ def validate_candidate(scope: ProjectScope, who: Principal, asset_id: str, versi
     v = get_version(scope, who, asset_id, version)
     match = [r for r in v.representations if r.sha256 == sha256]
     if not match:
-        raise ReviewError(f"{asset_id} v{version} has no candidate with sha256 {sha256[:12]}...; "
+        raise NotFound(f"{asset_id} v{version} has no candidate with sha256 {sha256[:12]}...; "
                           "list them with candidates()")
     with scope.transaction():
         scope.delete("candidate_decision", "asset_id = $a AND version = $v AND sha256 = $s",
                      {"a": asset_id, "v": version, "s": sha256})
         scope.insert("candidate_decision", [{"asset_id": asset_id, "version": version, "sha256": sha256,
                                              "decision": decision, "decided_by": who.person_id,
-                                             "decided_at": _now()}])
+                                             "decided_at": utc_now()}])
         audit(scope.store, scope.tenant_id, scope.project_id, who.person_id, "review.candidate",
               f"{asset_id}@v{version}", "ok", {"sha256": sha256, "decision": decision})
     return Candidate(match[0].name, sha256, decision, who.person_id)
@@ -224,7 +222,7 @@ def set_signoff_chain(scope: ProjectScope, who: Principal, steps: Sequence[Mappi
     Production managers and admins only; audited."""
     role = _role(who, scope)
     if role not in (ADMIN, Role.PRODUCTION_MANAGER):
-        raise _refuse(scope, who, "review.chain", "signoff_chain", f"your role here ({role}) may not change it")
+        raise refuse(scope, who, "review.chain", "signoff_chain", f"your role here ({role}) may not change it")
     chain: list[dict[str, str]] = []
     names: set[str] = set()
     for i, s in enumerate(steps):
@@ -292,14 +290,14 @@ def sign_off(scope: ProjectScope, who: Principal, asset_id: str, version: int, s
     role = _role(who, scope)
     if role != ADMIN:
         if s.person and who.person_id != s.person:
-            raise _refuse(scope, who, "review.approve", target, f"step {step!r} is signed by {s.person}")
+            raise refuse(scope, who, "review.approve", target, f"step {step!r} is signed by {s.person}")
         if s.role and role != s.role:
-            raise _refuse(scope, who, "review.approve", target,
+            raise refuse(scope, who, "review.approve", target,
                           f"step {step!r} is signed by a {s.role}; your role here is {role}")
     with scope.transaction():
         scope.insert("signoff", [{"asset_id": asset_id, "version": version, "step_index": s.index, "step_name": step,
                                   "decision": decision, "signed_by": who.person_id, "note": note,
-                                  "signed_at": _now()}])
+                                  "signed_at": utc_now()}])
         audit(scope.store, scope.tenant_id, scope.project_id, who.person_id, "review.approve", target, "ok",
               {"step": step, "decision": decision, "note": note})
         after = _state(scope, asset_id, version)
@@ -313,14 +311,14 @@ def sign_off(scope: ProjectScope, who: Principal, asset_id: str, version: int, s
 # -- playlists ------------------------------------------------------------------------------------
 
 def create_playlist(scope: ProjectScope, who: Principal, name: str, *, for_client: bool = False) -> Playlist:
-    _check_member(scope, who, "review.playlist", name)
+    require_member(scope, who, "review.playlist", name)
     if _is_client(scope, who) or who.sees_only_own_tasks(scope.project_id):
-        raise _refuse(scope, who, "review.playlist", name, "clients and vendors do not make playlists")
+        raise refuse(scope, who, "review.playlist", name, "clients and vendors do not make playlists")
     if not name.strip():
         raise ReviewError("a playlist needs a name")
     pid = uuid.uuid4().hex[:12]
     scope.insert("review_playlist", [{"playlist_id": pid, "name": name, "for_client": for_client,
-                                      "created_by": who.person_id, "created_at": _now()}])
+                                      "created_by": who.person_id, "created_at": utc_now()}])
     audit(scope.store, scope.tenant_id, scope.project_id, who.person_id, "review.playlist", pid, "ok",
           {"name": name, "for_client": for_client})
     return get_playlist(scope, who, pid)
@@ -329,13 +327,13 @@ def create_playlist(scope: ProjectScope, who: Principal, name: str, *, for_clien
 def add_to_playlist(scope: ProjectScope, who: Principal, playlist_id: str, asset_id: str, version: int) -> Playlist:
     pl_ = get_playlist(scope, who, playlist_id)
     if _is_client(scope, who) or who.sees_only_own_tasks(scope.project_id):
-        raise _refuse(scope, who, "review.playlist", playlist_id, "clients and vendors do not edit playlists")
+        raise refuse(scope, who, "review.playlist", playlist_id, "clients and vendors do not edit playlists")
     get_version(scope, who, asset_id, version)
     if (asset_id, version) in pl_.items:
         return pl_
     scope.insert("review_playlist_item", [{"playlist_id": playlist_id, "asset_id": asset_id, "version": version,
                                            "position": len(pl_.items), "added_by": who.person_id,
-                                           "added_at": _now()}])
+                                           "added_at": utc_now()}])
     return get_playlist(scope, who, playlist_id)
 
 
@@ -347,7 +345,7 @@ def _playlist(scope: ProjectScope, row: tuple) -> Playlist:
 
 def list_playlists(scope: ProjectScope, who: Principal) -> list[Playlist]:
     """Playlists of the project; clients get only the ones shared with clients; vendors none."""
-    _check_member(scope, who, "review.read")
+    require_member(scope, who, "review.read")
     if who.sees_only_own_tasks(scope.project_id):
         return []
     extra = " WHERE for_client" if _is_client(scope, who) else ""
@@ -357,13 +355,13 @@ def list_playlists(scope: ProjectScope, who: Principal) -> list[Playlist]:
 
 
 def get_playlist(scope: ProjectScope, who: Principal, playlist_id: str) -> Playlist:
-    _check_member(scope, who, "review.read", playlist_id)
+    require_member(scope, who, "review.read", playlist_id)
     row = scope.one("SELECT playlist_id, name, for_client, created_by FROM {review_playlist} WHERE playlist_id = $p",
                     {"p": playlist_id})
     if row is None:
-        raise ReviewError(f"no playlist {playlist_id!r} in project {scope.project_id!r}")
+        raise NotFound(f"no playlist {playlist_id!r} in project {scope.project_id!r}")
     if who.sees_only_own_tasks(scope.project_id) or (_is_client(scope, who) and not row[2]):
-        raise _refuse(scope, who, "review.read", playlist_id, "this playlist is not shared with you")
+        raise refuse(scope, who, "review.read", playlist_id, "this playlist is not shared with you")
     return _playlist(scope, row)
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
 from ..store import Migration, ProjectScope
-from .access import ADMIN, STATUS_RIGHTS, AccessDenied, Principal, Role, audit
+from .access import ADMIN, STATUS_RIGHTS, Principal, Role, audit, refuse, require_member
 
 FLAGS: tuple[str, ...] = ("default", "wip", "waiting_for_approval", "retake", "done")
 ENTITY_TYPES: tuple[str, ...] = ("scene", "shot", "asset")
@@ -75,7 +77,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,62}$")
 
 
-class TaskError(ValueError):
+class TaskError(Invalid):
     """A task request that cannot be carried out as asked; the message says what to change."""
 
 
@@ -98,29 +100,8 @@ class Task:
     done_date: date | None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _role(who: Principal, scope: ProjectScope) -> str | None:
     return ADMIN if who.is_admin else who.role_in(scope.project_id)
-
-
-def _refuse(scope: ProjectScope, who: Principal, action: str, target: str, reason: str) -> AccessDenied:
-    """Audit an object-level refusal and build the error to raise."""
-    if not scope.store.read_only and who.tenant_id == scope.tenant_id:
-        audit(scope.store, scope.tenant_id, scope.project_id, who.person_id, action, target, "refused",
-              {"reason": reason})
-    return AccessDenied(f"{who.person_id} may not {action} {target!r} in project {scope.project_id!r}: {reason}")
-
-
-def _check_member(scope: ProjectScope, who: Principal, action: str, target: str = "") -> None:
-    """Module functions are reached through the Studio's check, but guard the tenant/membership again."""
-    if who.tenant_id != scope.tenant_id:
-        raise AccessDenied(f"{who.person_id} may not {action} in project {scope.project_id!r}: "
-                           "not a project of your tenant")
-    if _role(who, scope) is None:
-        raise _refuse(scope, who, action, target, "you are not a member of this project")
 
 
 def ensure_defaults(scope: ProjectScope) -> None:
@@ -176,7 +157,7 @@ def set_retake_cap(scope: ProjectScope, who: Principal, cap: int | None) -> None
     """Cap the retakes of any one task in this project (None: no cap); production managers and admins only."""
     role = _role(who, scope)
     if role not in (ADMIN, Role.PRODUCTION_MANAGER):
-        raise _refuse(scope, who, "task.write", "retake_cap", f"your role here ({role}) may not change the retake cap")
+        raise refuse(scope, who, "task.write", "retake_cap", f"your role here ({role}) may not change the retake cap")
     if cap is not None and cap < 0:
         raise TaskError(f"retake cap {cap} must be >= 0 (or None for no cap)")
     scope.store.update_project_settings(scope.tenant_id, scope.project_id, {"retake_cap": cap})
@@ -205,7 +186,7 @@ def create_task(scope: ProjectScope, who: Principal, type_id: str, entity_type: 
                 name: str = "", start_date: date | None = None, due_date: date | None = None,
                 estimate_days: float | None = None, task_id: str | None = None) -> Task:
     """Create a task of a known type on a scene, shot or asset, in the project's default status."""
-    _check_member(scope, who, "task.write", entity_id)
+    require_member(scope, who, "task.write", entity_id)
     ensure_defaults(scope)
     if entity_type not in ENTITY_TYPES:
         raise TaskError(f"entity type {entity_type!r} is not one of {', '.join(ENTITY_TYPES)}")
@@ -226,7 +207,7 @@ def create_task(scope: ProjectScope, who: Principal, type_id: str, entity_type: 
                            "entity_id": entity_id, "name": name or f"{type_id} {entity_id}",
                            "status_id": default[0], "start_date": start_date, "due_date": due_date,
                            "estimate_days": estimate_days, "retake_count": 0, "done_date": None,
-                           "created_by": who.person_id, "created_at": _now()}])
+                           "created_by": who.person_id, "created_at": utc_now()}])
     return get_task(scope, who, task_id)
 
 
@@ -241,9 +222,9 @@ def visible_task_ids(scope: ProjectScope, who: Principal) -> set[str] | None:
 def list_tasks(scope: ProjectScope, who: Principal, *, entity_type: str | None = None,
                entity_id: str | None = None, assignee: str | None = None) -> list[Task]:
     """Tasks of the project, filtered for the principal exactly as :func:`get_task` is."""
-    _check_member(scope, who, "task.read")
+    require_member(scope, who, "task.read")
     if who.client_view(scope.project_id):
-        raise _refuse(scope, who, "task.read", "", "clients see review playlists, not tasks")
+        raise refuse(scope, who, "task.read", "", "clients see review playlists, not tasks")
     ensure_defaults(scope)
     where, params = ["TRUE"], {}
     if entity_type is not None:
@@ -265,15 +246,15 @@ def list_tasks(scope: ProjectScope, who: Principal, *, entity_type: str | None =
 
 def get_task(scope: ProjectScope, who: Principal, task_id: str) -> Task:
     """One task; refused (and audited) exactly when :func:`list_tasks` would not show it."""
-    _check_member(scope, who, "task.read", task_id)
+    require_member(scope, who, "task.read", task_id)
     if who.client_view(scope.project_id):
-        raise _refuse(scope, who, "task.read", task_id, "clients see review playlists, not tasks")
+        raise refuse(scope, who, "task.read", task_id, "clients see review playlists, not tasks")
     row = scope.one(_SELECT + " WHERE t.task_id = $id", {"id": task_id})
     if row is None:
-        raise TaskError(f"no task {task_id!r} in project {scope.project_id!r}")
+        raise NotFound(f"no task {task_id!r} in project {scope.project_id!r}")
     task = _task(row)
     if who.sees_only_own_tasks(scope.project_id) and who.person_id not in task.assignees:
-        raise _refuse(scope, who, "task.read", task_id, "vendors see only tasks assigned to them")
+        raise refuse(scope, who, "task.read", task_id, "vendors see only tasks assigned to them")
     return task
 
 
@@ -291,11 +272,11 @@ def assign_task(scope: ProjectScope, who: Principal, task_id: str, person_id: st
     role = _role(who, scope)
     action = "task.unassign" if unassign else "task.assign"
     if role in (Role.CLIENT, Role.VENDOR, None):
-        raise _refuse(scope, who, action, task_id, f"your role here ({role}) may not assign tasks")
+        raise refuse(scope, who, action, task_id, f"your role here ({role}) may not assign tasks")
     if role == Role.ARTIST and person_id != who.person_id:
-        raise _refuse(scope, who, action, task_id, "artists may assign only themselves")
+        raise refuse(scope, who, action, task_id, "artists may assign only themselves")
     if role in (Role.ARTIST, Role.SUPERVISOR) and not _department_ok(who, scope, task):
-        raise _refuse(scope, who, action, task_id,
+        raise refuse(scope, who, action, task_id,
                       f"task is in department {task.department!r}, yours is "
                       f"{who.departments.get(scope.project_id)!r}")
     member = scope.store.con.execute(
@@ -304,13 +285,13 @@ def assign_task(scope: ProjectScope, who: Principal, task_id: str, person_id: st
     if not member and not unassign:
         raise TaskError(f"{person_id!r} is not a member of project {scope.project_id!r}; add them with set_role first")
     if role == Role.SUPERVISOR and member and member[0][1] and task.department and member[0][1] != task.department:
-        raise _refuse(scope, who, action, task_id,
+        raise refuse(scope, who, action, task_id,
                       f"{person_id} is in department {member[0][1]!r}, not {task.department!r}")
     with scope.transaction():
         scope.delete("task_assignee", "task_id = $t AND person_id = $p", {"t": task_id, "p": person_id})
         if not unassign:
             scope.insert("task_assignee", [{"task_id": task_id, "person_id": person_id,
-                                            "assigned_by": who.person_id, "assigned_at": _now()}])
+                                            "assigned_by": who.person_id, "assigned_at": utc_now()}])
         audit(scope.store, scope.tenant_id, scope.project_id, who.person_id, action, task_id, "ok",
               {"person": person_id})
     return get_task(scope, who, task_id)
@@ -337,12 +318,12 @@ def set_task_status(scope: ProjectScope, who: Principal, task_id: str, status: s
     if role != ADMIN:
         allowed = STATUS_RIGHTS.get(Role(role), frozenset()) if role else frozenset()
         if flag not in allowed:
-            raise _refuse(scope, who, "task.status", task_id,
+            raise refuse(scope, who, "task.status", task_id,
                           f"your role here ({role}) may not set a {flag!r} status (allowed: {sorted(allowed) or 'none'})")
         if role in (Role.ARTIST, Role.VENDOR) and who.person_id not in task.assignees:
-            raise _refuse(scope, who, "task.status", task_id, f"{role}s may change only tasks assigned to them")
+            raise refuse(scope, who, "task.status", task_id, f"{role}s may change only tasks assigned to them")
         if role == Role.SUPERVISOR and not _department_ok(who, scope, task):
-            raise _refuse(scope, who, "task.status", task_id,
+            raise refuse(scope, who, "task.status", task_id,
                           f"task is in department {task.department!r}, yours is "
                           f"{who.departments.get(scope.project_id)!r}")
     values: dict[str, Any] = {"status_id": status_id}

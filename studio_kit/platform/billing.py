@@ -29,6 +29,8 @@ from typing import Any
 
 import polars as pl
 
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
 from ..generation.base import BackendSpec
 from ..management import access
 from ..store import Migration, Store, StoreError
@@ -98,10 +100,6 @@ class QuotaExceeded(BillingError):
         self.used, self.reserved, self.requested, self.quota = used, reserved, requested, quota
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 # -- billing periods ------------------------------------------------------------------------------
 
 @dataclass(frozen=True, order=True)
@@ -113,7 +111,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12:
-            raise ValueError(f"billing period month must be 1..12, got {self.month}")
+            raise Invalid(f"billing period month must be 1..12, got {self.month}")
 
     @classmethod
     def of(cls, when: datetime | date | str | Period) -> Period:
@@ -125,7 +123,7 @@ class Period:
                 y, m = when.split("-")
                 return cls(int(y), int(m))
             except ValueError:
-                raise ValueError(f"billing period {when!r}: write it as YYYY-MM (e.g. 2026-11)") from None
+                raise Invalid(f"billing period {when!r}: write it as YYYY-MM (e.g. 2026-11)") from None
         if isinstance(when, datetime) and when.tzinfo is not None:
             when = when.astimezone(UTC)
         return cls(when.year, when.month)
@@ -198,9 +196,9 @@ def load_plans(path: str | Path | None = None) -> dict[str, Plan]:
             for meter, m in raw.get("meters", {}).items():
                 tiers = tuple(Tier(float(t["up_to"]), Decimal(str(t["unit_price"]))) for t in m["tiers"])
                 if not tiers or any(b.up_to <= a.up_to for a, b in zip(tiers, tiers[1:], strict=False)):
-                    raise ValueError(f"meter {meter!r}: tiers must be non-empty with increasing up_to")
+                    raise Invalid(f"meter {meter!r}: tiers must be non-empty with increasing up_to")
                 if tiers[-1].up_to != float("inf"):
-                    raise ValueError(f"meter {meter!r}: the last tier needs up_to = inf")
+                    raise Invalid(f"meter {meter!r}: the last tier needs up_to = inf")
                 meters[meter] = MeterPrice(meter, str(m.get("unit", meter)), float(m.get("included", 0)), tiers)
             quota = raw.get("gpu_quota")
             plans[plan_id] = Plan(plan_id, str(raw.get("name", plan_id)), str(raw["currency"]), meters,
@@ -301,13 +299,13 @@ def set_plan(store: Store, tenant_id: str, plan_id: str, *, effective_from: date
     """Assign a plan (and optionally the tenant's own monthly GPU quota) from a date on; audited."""
     known = plans if plans is not None else load_plans()
     if plan_id not in known:
-        raise BillingError(f"no price plan {plan_id!r}; known plans: {', '.join(sorted(known))}")
+        raise Invalid(f"no price plan {plan_id!r}; known plans: {', '.join(sorted(known))}")
     if gpu_quota is not None and gpu_quota < 0:
-        raise ValueError(f"gpu_quota must be >= 0 GPU-seconds, got {gpu_quota}")
+        raise Invalid(f"gpu_quota must be >= 0 GPU-seconds, got {gpu_quota}")
     store.ensure_tenant(tenant_id)
     with store.transaction() as con:
         con.execute("INSERT OR REPLACE INTO tenant_plan VALUES (?, ?, ?, ?, ?, ?)",
-                    [tenant_id, effective_from, plan_id, gpu_quota, _now(), actor])
+                    [tenant_id, effective_from, plan_id, gpu_quota, utc_now(), actor])
         access.audit(store, tenant_id, "", actor, "plan.set", plan_id, "ok",
                      {"effective_from": effective_from, "gpu_quota": gpu_quota})
 
@@ -384,7 +382,7 @@ def issue_invoice(store: Store, tenant_id: str, period: Period | str | datetime 
     Numbers run 1, 2, 3... per tenant.
     """
     per = Period.of(period)
-    at = now or _now()
+    at = now or utc_now()
     with store.transaction() as con:
         existing = con.execute("SELECT invoice_id FROM invoice WHERE tenant_id = ? AND period = ?",
                                [tenant_id, str(per)]).fetchall()
@@ -418,7 +416,7 @@ def get_invoice(store: Store, tenant_id: str, invoice_id: str) -> Invoice:
     row = store.con.execute("SELECT period, plan_id, currency, total, number, issued_at, issued_by, content_sha256 "
                             "FROM invoice WHERE tenant_id = ? AND invoice_id = ?", [tenant_id, invoice_id]).fetchall()
     if not row:
-        raise BillingError(f"no invoice {invoice_id!r} for tenant {tenant_id!r}; list them with invoices()")
+        raise NotFound(f"no invoice {invoice_id!r} for tenant {tenant_id!r}; list them with invoices()")
     period, plan_id, currency, total, number, issued_at, issued_by, digest = row[0]
     lines = tuple(
         InvoiceLine(m, u, q, inc, b, a, tuple(json.loads(t)))
@@ -472,7 +470,7 @@ def estimate_gpu_seconds(spec: BackendSpec, *, requests: int = 1, plan: Plan | N
 
 def quota_status(store: Store, tenant_id: str, *, now: datetime | None = None,
                  plans: Mapping[str, Plan] | None = None) -> QuotaStatus:
-    per = Period.of(now or _now())
+    per = Period.of(now or utc_now())
     found = plan_for(store, tenant_id, per, plans=plans)
     plan, quota = found if found is not None else (None, None)
     (used,) = store.con.execute(

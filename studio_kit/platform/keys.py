@@ -27,9 +27,11 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
 from ..management import access
 from ..management.access import AccessDenied, Principal
-from ..store import Migration, Store, StoreError
+from ..store import Migration, Store
 
 PREFIX = "sk_live_"
 _PUBLIC_ID_LEN = 8
@@ -65,10 +67,6 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _utc_naive(dt: datetime | None) -> datetime | None:
     """The store keeps naive UTC; an aware datetime is converted, a naive one is taken as UTC."""
     if dt is None or dt.tzinfo is None:
@@ -101,13 +99,13 @@ def create_api_key(store: Store, tenant_id: str, person_id: str, *, label: str =
                    expires_at: datetime | None = None, actor: str = "system") -> CreatedKey:
     """Make a key for an active person of the tenant; the returned plaintext is not stored anywhere."""
     expires = _utc_naive(expires_at)
-    if expires is not None and expires <= _now():
-        raise ValueError(f"API key for {person_id!r}: expires_at {expires_at} is in the past")
+    if expires is not None and expires <= utc_now():
+        raise Invalid(f"API key for {person_id!r}: expires_at {expires_at} is in the past")
     with store.transaction() as con:
         row = con.execute("SELECT active FROM person WHERE tenant_id = ? AND person_id = ?",
                           [tenant_id, person_id]).fetchall()
         if not row or not row[0][0]:
-            raise StoreError(f"no active person {person_id!r} in tenant {tenant_id!r}; add them first "
+            raise NotFound(f"no active person {person_id!r} in tenant {tenant_id!r}; add them first "
                              "(access.add_person)")
         while True:  # 36^8 ids: a collision is rare, but the primary key must hold
             key_id = "".join(secrets.choice(_PUBLIC_ALPHABET) for _ in range(_PUBLIC_ID_LEN))
@@ -116,7 +114,7 @@ def create_api_key(store: Store, tenant_id: str, person_id: str, *, label: str =
         secret = secrets.token_urlsafe(_SECRET_BYTES)
         con.execute("INSERT INTO api_key (key_id, tenant_id, person_id, label, secret_sha256, created_at, created_by, "
                     "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [key_id, tenant_id, person_id, label, _hash(key_id, secret), _now(), actor, expires])
+                    [key_id, tenant_id, person_id, label, _hash(key_id, secret), utc_now(), actor, expires])
         access.audit(store, tenant_id, "", actor, "key.create", key_id, "ok",
                      {"person": person_id, "label": label, "expires_at": expires})
     return CreatedKey(key_id, tenant_id, person_id, label, expires, f"{PREFIX}{key_id}_{secret}")
@@ -138,11 +136,11 @@ def revoke_api_key(store: Store, tenant_id: str, key_id: str, *, actor: str = "s
         row = con.execute("SELECT revoked_at FROM api_key WHERE tenant_id = ? AND key_id = ?",
                           [tenant_id, key_id]).fetchall()
         if not row:
-            raise StoreError(f"no API key {key_id!r} in tenant {tenant_id!r}; list them with api_keys()")
+            raise NotFound(f"no API key {key_id!r} in tenant {tenant_id!r}; list them with api_keys()")
         if row[0][0] is not None:
             return False
         con.execute("UPDATE api_key SET revoked_at = ?, revoked_by = ? WHERE tenant_id = ? AND key_id = ?",
-                    [_now(), actor, tenant_id, key_id])
+                    [utc_now(), actor, tenant_id, key_id])
         access.audit(store, tenant_id, "", actor, "key.revoke", key_id, "ok")
     return True
 
@@ -168,7 +166,7 @@ def authenticate(store: Store, presented_key: str, *, tenant_id: str | None = No
     refused like an unknown one. A refused use of a known key is audited in the key's tenant;
     a successful use stamps ``last_used_at``.
     """
-    at = _utc_naive(now) or _now()
+    at = _utc_naive(now) or utc_now()
     parsed = parse_key(presented_key)
     if parsed is None:
         raise AccessDenied(GENERIC_REFUSAL)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from ..common.errors import Invalid
 from ..screenplay.model import ElementType, split_cue, strip_notes
 from .categories import (
     ANIMALS,
@@ -53,7 +54,7 @@ EMBED_MARGIN = 0.05
 SOURCES = ("cue", "action-name", "continuity", "crowd", "lexicon", "embedding", "llm", "manual")
 
 
-class BreakdownError(ValueError):
+class BreakdownError(Invalid):
     """Bad breakdown input: a malformed lexicon or gold file, an impossible edit."""
 
 
@@ -129,6 +130,8 @@ class Breakdown:
     notes: list[str] = field(default_factory=list)
     #: Edits that could not be applied to this breakdown, with the reason.
     unapplied: list[tuple[Edit, str]] = field(default_factory=list)
+    #: Whether these tags are the version's stored ones (False: computed for a read, not stored yet).
+    stored: bool = True
 
     def scene(self, uid: str) -> SceneInfo:
         for s in self.scenes:

@@ -17,6 +17,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..common.errors import Invalid
 from ..generation.text import TextBackendError
 from .categories import CUSTOM_BASE, element_categories
 
@@ -85,7 +86,7 @@ def _decode(answer: str) -> Any:
                     return dec.raw_decode(text, k)[0]
                 except json.JSONDecodeError:
                     continue
-    raise ValueError("no JSON array in the answer")
+    raise Invalid("no JSON array in the answer")
 
 
 def parse_answer(answer: str) -> ParsedAnswer:

@@ -8,13 +8,14 @@ names, and replayed by :func:`effective_breakdown` over whichever version is ask
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
-from ..store import Migration, ProjectScope, StoreError
-from ..writing.scripts import latest_version
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
+from ..scripts import latest_version
+from ..store import Migration, ProjectScope
 from .breakdown import Breakdown, Edit, SceneInfo, Span, Tag, apply_edits, tag_script
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -47,17 +48,13 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def scene_uids(scope: ProjectScope, script_id: str, version: int | None = None) -> list[str]:
     """The stable scene ids of a stored version, in script order (what :func:`tag_script` needs)."""
     v = version or latest_version(scope, script_id)
     rows = scope.rows("SELECT scene_uid FROM {scene} WHERE script_id = $s AND version = $v ORDER BY ordinal",
                       {"s": script_id, "v": v})
     if not rows:
-        raise StoreError(f"script {script_id!r} has no version {v} in project {scope.project_id!r}; ingest it first")
+        raise NotFound(f"script {script_id!r} has no version {v} in project {scope.project_id!r}; ingest it first")
     return [r[0] for r in rows]
 
 
@@ -75,9 +72,9 @@ def save_breakdown(scope: ProjectScope, script_id: str, version: int, breakdown:
     known = set(scene_uids(scope, script_id, version))
     stray = sorted({t.scene_uid for t in breakdown.tags} - known)
     if stray:
-        raise StoreError(f"breakdown names scene uid(s) {', '.join(stray[:5])} that script {script_id!r} "
+        raise Invalid(f"breakdown names scene uid(s) {', '.join(stray[:5])} that script {script_id!r} "
                          f"version {version} does not have; tag the script with scene_uids from the store")
-    now = _now()
+    now = utc_now()
     rows = [{
         "script_id": script_id, "version": version, "ordinal": k, "scene_uid": t.scene_uid,
         "scene_number": t.scene_number, "category_id": t.category_id, "name": t.name,
@@ -104,11 +101,11 @@ def load_breakdown(scope: ProjectScope, script_id: str, version: int | None = No
                   "page_start, synopsis FROM {scene} WHERE script_id = $s AND version = $v ORDER BY ordinal",
                   {"s": script_id, "v": v})]
     if not scenes:
-        raise StoreError(f"script {script_id!r} has no version {v} in project {scope.project_id!r}; ingest it first")
+        raise NotFound(f"script {script_id!r} has no version {v} in project {scope.project_id!r}; ingest it first")
     saved = scope.one("SELECT count(*) FROM {breakdown_tag} WHERE script_id = $s AND version = $v",
                       {"s": script_id, "v": v})
     if not saved or not saved[0]:
-        raise StoreError(f"script {script_id!r} version {v} has no saved breakdown; run the breakdown first")
+        raise NotFound(f"script {script_id!r} version {v} has no saved breakdown; run the breakdown first")
     tags = []
     for r in scope.rows(
         "SELECT scene_uid, scene_number, category_id, name, element_idx, char_start, char_end, quote, confidence, "
@@ -132,7 +129,7 @@ def add_edit(scope: ProjectScope, script_id: str, edit: Edit, *, version: int | 
             "script_id": script_id, "version": version, "edit_id": edit_id, "kind": edit.kind,
             "scene_uid": edit.scene_uid, "category_id": edit.category_id, "name": edit.name,
             "target_name": edit.target_name, "new_category": edit.new_category, "count": edit.count,
-            "quote": edit.quote, "note": edit.note, "created_at": _now(),
+            "quote": edit.quote, "note": edit.note, "created_at": utc_now(),
         }], schema_overrides={"version": pl.Int32, "scene_uid": pl.Utf8, "target_name": pl.Utf8,
                               "new_category": pl.Int32, "count": pl.Int32, "quote": pl.Utf8}))
     return edit_id

@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..screenplay.io import atomic_write
+from ..common.errors import Invalid
+from ..common.files import atomic_write
+from .options import BudgetOptions
 
 if TYPE_CHECKING:
     from .dood import DayOutOfDays
@@ -55,7 +57,7 @@ CAST_ACCOUNT, BACKGROUND_ACCOUNT, LOCATION_ACCOUNT, COMPUTE_ACCOUNT = "1400", "2
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
-class BudgetError(ValueError):
+class BudgetError(Invalid):
     """A budget that cannot be computed or a data file that cannot be read: names the line/file."""
 
 
@@ -602,14 +604,18 @@ def plan_lines(inputs: BudgetInputs, card: Mapping[str, Rate]) -> list[DetailLin
     return out
 
 
+#: The budget's defaults, shared with every door (preproduction.options).
+_DEFAULTS = BudgetOptions()
+
+
 def plan_budget(inputs: BudgetInputs, *, title: str, on: date,
                 template: tuple[Mapping[str, str | float], Sequence[DetailLine]] | None = None,
                 rates: Iterable[Rate] | None = None, fringes: Iterable[Fringe] | None = None,
                 accounts: Sequence[Account] | None = None,
                 fringe_overrides: Mapping[str, float] | None = None,
                 extra_globals: Mapping[str, str | float] | None = None,
-                contingency_pct: float = 10.0, contingency_base: str = "all",
-                overhead_pct: float = 0.0, bond_pct: float = 0.0) -> Budget:
+                contingency_pct: float = _DEFAULTS.contingency_pct, contingency_base: str = "all",
+                overhead_pct: float = _DEFAULTS.overhead_pct, bond_pct: float = _DEFAULTS.bond_pct) -> Budget:
     """A :class:`Budget` from the plan merged with a template (the shipped data files by default).
 
     Globals, later wins: rate-card codes that are names (UPM_WEEK, ...), the template's globals,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import polars as pl
 
-from ..store import Migration, ProjectScope, StoreError
+from ..common.clock import utc_now
+from ..common.errors import NotFound
+from ..store import Migration, ProjectScope
 from .budget import BudgetInputs, BudgetResult, CastDays, GpuUsage, diff, explain
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -96,7 +98,7 @@ def save_budget(scope: ProjectScope, script_id: str, schedule_version: int, resu
             "grand_total": float(result.grand_total),
             "totals": json.dumps({k: float(getattr(result, k)) for k in _TOTALS}),
             "inputs": _inputs_json(inputs), "top_sheet": result.top_sheet.write_json(),
-            "created_at": datetime.now(UTC).replace(tzinfo=None),
+            "created_at": utc_now(),
         }])
         lines = result.detail.select(
             "account", "account_name", "section", "description", "amount", "units", "multiplier", "rate",
@@ -118,12 +120,12 @@ def load_budget(scope: ProjectScope, script_id: str, version: int | None = None)
     if version is None:
         row = scope.one("SELECT max(version) FROM {budget_version} WHERE script_id = $s", {"s": script_id})
         if not row or row[0] is None:
-            raise StoreError(f"script {script_id!r} has no stored budget yet; run `studio budget --save`")
+            raise NotFound(f"script {script_id!r} has no stored budget yet; run `studio budget --save`")
         version = int(row[0])
     meta = scope.one("SELECT schedule_version, label, budget_date, totals, inputs, top_sheet FROM {budget_version} "
                      "WHERE script_id = $s AND version = $v", {"s": script_id, "v": version})
     if meta is None:
-        raise StoreError(f"script {script_id!r} has no budget version {version}; see `studio budgets`")
+        raise NotFound(f"script {script_id!r} has no budget version {version}; see `studio budgets`")
     sv, label, on, totals, inputs, top = meta
     detail = scope.sql("SELECT account, account_name, section, description, amount, units, multiplier, rate, "
                        "subtotal, fringes, total, fringe_codes, source FROM {budget_line} "

@@ -17,10 +17,12 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..common.errors import Invalid
+
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-class CalendarError(ValueError):
+class CalendarError(Invalid):
     """A calendar that cannot be built or asked: says which field or date is wrong and what to do."""
 
 

@@ -18,7 +18,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..screenplay.io import atomic_write
+from ..common.errors import Invalid
+from ..common.files import atomic_write
 from ..screenplay.model import format_eighths
 from .calendar import sun_times
 from .categories import category_name
@@ -31,7 +32,7 @@ BACKGROUND = 101
 WEATHER_OFFLINE = "n/a offline"
 
 
-class CallSheetError(ValueError):
+class CallSheetError(Invalid):
     """Production records that cannot make a call sheet: names the file, the key and what to add."""
 
 

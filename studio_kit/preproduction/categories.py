@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..common.errors import Invalid
 
-class CategoryError(ValueError):
+
+class CategoryError(Invalid):
     """An unknown or malformed breakdown category."""
 
 

@@ -29,14 +29,15 @@ from pathlib import Path
 
 import polars as pl
 
-from ..screenplay.io import atomic_write
+from ..common.errors import Invalid, NotFound
+from ..common.files import atomic_write
 from .calendar import WEEKDAY_NAMES, CalendarDay, CalendarError, DayKind, ShootCalendar
 
 DROP_GAP_DAYS = 10          # SAG-AFTRA theatrical: more than 10 calendar days between drop and pick-up
 MAX_OUTSIDE_DAYS = 180      # a travel/fitting/rehearsal date further than this from the shoot is a typo
 
 
-class DoodError(ValueError):
+class DoodError(Invalid):
     """Input a Day Out of Days cannot be built from: names the element and the day."""
 
 
@@ -161,13 +162,13 @@ class DayOutOfDays:
         for r in self.rows:
             if r.element.element_id == element_id:
                 return r
-        raise KeyError(f"no element {element_id!r} in this Day Out of Days")
+        raise NotFound(f"no element {element_id!r} in this Day Out of Days")
 
     def _col(self, when: date | int) -> int:
         for i, c in enumerate(self.columns):
             if (c.shoot_day == when) if isinstance(when, int) else (c.date == when):
                 return i
-        raise KeyError(f"{when!r} is not a column of this Day Out of Days")
+        raise NotFound(f"{when!r} is not a column of this Day Out of Days")
 
     def code(self, element_id: str, when: date | int) -> str:
         """The code of one element on a date or a shoot day number."""

@@ -17,9 +17,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from studio_kit.screenplay.model import ElementType, Scene, Screenplay, character_name, format_eighths
-
+from ..common.errors import Invalid
+from ..screenplay.cast import cast_ids_for
+from ..screenplay.model import Scene, format_eighths
 from . import talent
+from .options import ScheduleOptions
 
 #: Feature pace: 5 pages (40 eighths) in a 10-hour day.
 DEFAULT_PACE_EIGHTHS_PER_HOUR = 4.0
@@ -32,7 +34,7 @@ _NIGHT = {"NIGHT", "N", "DUSK", "EVENING"}
 _DAY = {"DAY", "D", "DAWN", "MORNING", "AFTERNOON"}
 
 
-class ScheduleInfeasible(ValueError):
+class ScheduleInfeasible(Invalid):
     """No board satisfies the request; the message names the constraints in conflict."""
 
 
@@ -70,40 +72,22 @@ def day_or_night(time_of_day: str) -> str:
     return "N" if t in _NIGHT else "D" if t in _DAY else ""
 
 
-def cast_ids_for(scenes: Sequence[Scene], screenplay: Screenplay | None = None) -> dict[str, int]:
-    """Cast ids by billing order: most scenes first, then most speeches (when the screenplay is
-    given), then first appearance. 1 is the lead."""
-    scenes_of: Counter[str] = Counter()
-    first: dict[str, int] = {}
-    for s in scenes:
-        for c in dict.fromkeys(s.speaking + s.non_speaking):
-            scenes_of[c] += 1
-            first.setdefault(c, s.index)
-    speeches: Counter[str] = Counter()
-    if screenplay is not None:
-        for e in screenplay.elements:
-            if e.type == ElementType.CHARACTER:
-                speeches[character_name(e.text)] += 1
-    ranked = sorted(scenes_of, key=lambda c: (-scenes_of[c], -speeches[c], first[c], c))
-    return {c: k + 1 for k, c in enumerate(ranked)}
-
-
 def strips_from_scenes(scenes: Sequence[Scene], cast_ids: dict[str, int] | None = None,
                        pace_eighths_per_hour: float = DEFAULT_PACE_EIGHTHS_PER_HOUR,
                        scene_uids: Sequence[str] | None = None) -> list[Strip]:
     """Strips for the board from parsed scenes. ``scene_uids`` are the stored stable ids (writing
     engine); without them a strip is known by its scene number."""
     if pace_eighths_per_hour <= 0:
-        raise ValueError("pace_eighths_per_hour must be positive (a feature shoots about 4 eighths an hour)")
+        raise Invalid("pace_eighths_per_hour must be positive (a feature shoots about 4 eighths an hour)")
     if scene_uids is not None and len(scene_uids) != len(scenes):
-        raise ValueError(f"scene_uids has {len(scene_uids)} ids for {len(scenes)} scenes")
+        raise Invalid(f"scene_uids has {len(scene_uids)} ids for {len(scenes)} scenes")
     ids = cast_ids if cast_ids is not None else cast_ids_for(scenes)
     seen: Counter[str] = Counter(s.number for s in scenes)
     strips = []
     for k, s in enumerate(scenes):
         missing = [c for c in s.speaking + s.non_speaking if c not in ids]
         if missing:
-            raise ValueError(f"scene {s.number}: no cast id for {', '.join(missing)}; add them to cast_ids")
+            raise Invalid(f"scene {s.number}: no cast id for {', '.join(missing)}; add them to cast_ids")
         cast = tuple(sorted({ids[c] for c in s.speaking + s.non_speaking}))
         uid = scene_uids[k] if scene_uids is not None else (
             f"sc{s.number}" if seen[s.number] == 1 else f"sc{s.number}@{s.index}")
@@ -127,20 +111,24 @@ class Weights:
     shoot_day: float = 0.0
 
 
+#: A request built without options gets the same defaults as every door (preproduction.options).
+_DEFAULTS = ScheduleOptions()
+
+
 @dataclass
 class ScheduleRequest:
     strips: list[Strip]
     cast_pay: dict[int, float] = field(default_factory=dict)  # per cast id per day (missing: 0)
-    capacity_eighths: int | None = 40
+    capacity_eighths: int | None = _DEFAULTS.capacity_eighths
     capacity_hours: float | None = None
-    max_days: int = 0  # 0: enough days for the work at capacity, plus a fifth
+    max_days: int = _DEFAULTS.max_days  # 0: enough days for the work at capacity, plus a fifth
     weights: Weights = field(default_factory=Weights)
     actor_unavailable: dict[int, set[int]] = field(default_factory=dict)
     location_unavailable: dict[str, set[int]] = field(default_factory=dict)
     fixed_days: dict[str, int] = field(default_factory=dict)  # scene_uid -> day index
     night_turnaround: bool = True
-    drop_pickup: bool = False  # allow one drop/pick-up per actor across a gap of more than 10 days
-    time_limit: float = 30.0
+    drop_pickup: bool = _DEFAULTS.drop_pickup  # allow one drop/pick-up per actor across a gap of more than 10 days
+    time_limit_s: float = _DEFAULTS.time_limit_s
     workers: int = 2
     seed: int = 0
     #: Shoot days (0-based) followed by a calendar day off: the break gives the 12-hour rest, so a
@@ -514,7 +502,7 @@ def improve_board(request: ScheduleRequest, days: Sequence[Sequence[Strip]], sec
         for s in day:
             day_of[idx[s.scene_uid]] = d
     if (day_of < 0).any() or len(days) > D:
-        raise ValueError("improve_board needs a complete board within max_days")
+        raise Invalid("improve_board needs a complete board within max_days")
     cast_ids = sorted({a for s in strips for a in s.cast})
     arow = {a: r for r, a in enumerate(cast_ids)}
     rate = np.array([request.cast_pay.get(a, 0) for a in cast_ids], dtype=float)
@@ -854,7 +842,7 @@ def _explain(request: ScheduleRequest, allowed: dict[str, list[int]]) -> str:
         model, _ = _build(request, allowed, frozenset({g}))
         model.ClearObjective()
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(1.0, request.time_limit / 8)
+        solver.parameters.max_time_in_seconds = max(1.0, request.time_limit_s / 8)
         solver.parameters.num_workers = request.workers
         if solver.Solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             culprits.append(_GROUPS[g])
@@ -871,10 +859,10 @@ def solve_schedule(request: ScheduleRequest) -> Schedule:
     diagnose(request)
     allowed = allowed_days(request)
     strips = request.strips
-    order = talent_order(strips, request.cast_pay, seconds=max(1.0, request.time_limit / 4))
+    order = talent_order(strips, request.cast_pay, seconds=max(1.0, request.time_limit_s / 4))
     hint = greedy_board(request, order)
     if hint is not None:
-        ls_budget = min(0.3 * request.time_limit, 0.05 * len(strips))
+        ls_budget = min(0.3 * request.time_limit_s, 0.05 * len(strips))
         best = improve_board(request, hint, seconds=ls_budget, seed=request.seed)
         hint = best if evaluate(request, best).total <= evaluate(request, hint).total else hint
     model, x = _build(request, allowed)
@@ -883,7 +871,7 @@ def solve_schedule(request: ScheduleRequest) -> Schedule:
         for (k, d), v in x.items():
             model.AddHint(v, day_of[strips[k].scene_uid] == d)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.5, 0.9 * request.time_limit - (time.perf_counter() - t0))
+    solver.parameters.max_time_in_seconds = max(0.5, 0.9 * request.time_limit_s - (time.perf_counter() - t0))
     solver.parameters.num_workers = request.workers
     solver.parameters.random_seed = request.seed
     status = solver.Solve(model)
@@ -904,12 +892,12 @@ def solve_schedule(request: ScheduleRequest) -> Schedule:
     elif hint is not None:
         days, cp_bound, name = hint, 0.0, f"{name} (local-search board)"
     else:
-        raise ScheduleInfeasible(f"CP-SAT found no board in {request.time_limit:g} s ({name}) and the greedy "
-                                 "cut failed; raise time_limit or max_days")
+        raise ScheduleInfeasible(f"CP-SAT found no board in {request.time_limit_s:g} s ({name}) and the greedy "
+                                 "cut failed; raise time_limit_s or max_days")
     if hint is not None and evaluate(request, hint).total < evaluate(request, days).total:
         days = hint
     # Polish CP-SAT's board with the rest of the budget (moves it may not have reached).
-    left = min(request.time_limit - (time.perf_counter() - t0), 0.05 * len(strips))
+    left = min(request.time_limit_s - (time.perf_counter() - t0), 0.05 * len(strips))
     if status != cp_model.OPTIMAL and left > 0.2:
         polished = improve_board(request, days, seconds=left, seed=request.seed + 1)
         if evaluate(request, polished).total < evaluate(request, days).total:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
-from ..store import Migration, ProjectScope, StoreError
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
+from ..store import Migration, ProjectScope
 from .calendar import ShootCalendar
 from .dood import DayOutOfDays, DoodElement, build_dood
 from .schedule import CostBreakdown, Schedule, ScheduleRequest, Strip, Weights
@@ -61,10 +63,6 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 # -- cast numbers and day rates ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -84,18 +82,18 @@ def read_cast_rates(path: str | Path) -> list[RateTier]:
     try:
         rows = list(csv.DictReader(p.open(newline="", encoding="utf-8")))
     except OSError as exc:
-        raise StoreError(f"{p}: cannot read the cast rate file: {exc}") from None
+        raise Invalid(f"{p}: cannot read the cast rate file: {exc}") from None
     if rows and (missing := [c for c in need if c not in rows[0]]):
-        raise StoreError(f"{p}: line 1: missing column(s) {', '.join(missing)}; expected {', '.join(need)}")
+        raise Invalid(f"{p}: line 1: missing column(s) {', '.join(missing)}; expected {', '.join(need)}")
     tiers: dict[str, RateTier] = {}
     for n, r in enumerate(rows, start=2):
         try:
             t = RateTier(r["tier"], int(r["first_cast_id"]), int(r["last_cast_id"]), float(r["daily_rate"]),
                          date.fromisoformat(r["effective_date"]))
         except (TypeError, ValueError) as exc:
-            raise StoreError(f"{p}: line {n}: {exc}; fix the value") from None
+            raise Invalid(f"{p}: line {n}: {exc}; fix the value") from None
         if t.daily_rate < 0 or t.first > t.last:
-            raise StoreError(f"{p}: line {n}: a rate must be >= 0 and first_cast_id <= last_cast_id")
+            raise Invalid(f"{p}: line {n}: a rate must be >= 0 and first_cast_id <= last_cast_id")
         if t.effective <= date.today() and (t.tier not in tiers or t.effective > tiers[t.tier].effective):
             tiers[t.tier] = t
     return sorted(tiers.values(), key=lambda t: t.first)
@@ -108,19 +106,19 @@ def read_schedule_weights(path: str | Path) -> Weights:
     try:
         rows = list(csv.DictReader(p.open(newline="", encoding="utf-8")))
     except OSError as exc:
-        raise StoreError(f"{p}: cannot read the schedule weights: {exc}") from None
+        raise Invalid(f"{p}: cannot read the schedule weights: {exc}") from None
     known = {f.name for f in fields(Weights)}
     best: dict[str, tuple[date, float]] = {}
     for n, r in enumerate(rows, start=2):
         name = (r.get("weight") or "").strip()
         if name not in known:
-            raise StoreError(f"{p}: line {n}: unknown weight {name!r}; use one of {', '.join(sorted(known))}")
+            raise Invalid(f"{p}: line {n}: unknown weight {name!r}; use one of {', '.join(sorted(known))}")
         try:
             value, when = float(r["value"]), date.fromisoformat(r["effective_date"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise StoreError(f"{p}: line {n}: {exc}; need weight,value,effective_date") from None
+            raise Invalid(f"{p}: line {n}: {exc}; need weight,value,effective_date") from None
         if value < 0:
-            raise StoreError(f"{p}: line {n}: {name} must be >= 0, got {value:g}")
+            raise Invalid(f"{p}: line {n}: {name} must be >= 0, got {value:g}")
         if when <= date.today() and (name not in best or when > best[name][0]):
             best[name] = (when, value)
     return Weights(**{k: v for k, (_, v) in best.items()})
@@ -157,10 +155,10 @@ def set_cast_rate(scope: ProjectScope, script_id: str, character: str, daily_rat
                   actor: str | None = None) -> None:
     """A deal: the day rate (and actor) of one character; the next schedule prices it."""
     if daily_rate < 0:
-        raise ValueError(f"day rate for {character} must be >= 0, got {daily_rate}")
+        raise Invalid(f"day rate for {character} must be >= 0, got {daily_rate}")
     if scope.one("SELECT 1 FROM {cast_member} WHERE script_id = $s AND character = $c",
                  {"s": script_id, "c": character}) is None:
-        raise StoreError(f"{character!r} has no cast number in {script_id!r} yet; plan a schedule first")
+        raise NotFound(f"{character!r} has no cast number in {script_id!r} yet; plan a schedule first")
     with scope.transaction():
         scope.update("cast_member", {"daily_rate": daily_rate, "actor": actor},
                      "script_id = $s AND character = $c", {"s": script_id, "c": character})
@@ -211,7 +209,7 @@ def request_json(request: ScheduleRequest) -> str:
         "actor_unavailable": {str(k): sorted(v) for k, v in request.actor_unavailable.items()},
         "location_unavailable": {k: sorted(v) for k, v in request.location_unavailable.items()},
         "fixed_days": request.fixed_days, "night_turnaround": request.night_turnaround,
-        "drop_pickup": request.drop_pickup, "time_limit": request.time_limit,
+        "drop_pickup": request.drop_pickup, "time_limit_s": request.time_limit_s,
         "rest_after": sorted(request.rest_after),
     })
 
@@ -233,7 +231,7 @@ def save_schedule(scope: ProjectScope, script_id: str, script_version: int, requ
             "calendar": _calendar_json(calendar), "request": request_json(request), "cost": json.dumps(cost),
             "total": float(c.total), "lower_bound": float(schedule.lower_bound), "gap": float(schedule.gap),
             "optimal": schedule.optimal, "status": schedule.status, "seconds": float(schedule.seconds),
-            "created_at": _now(),
+            "created_at": utc_now(),
         }])
         rows = [{"script_id": script_id, "version": version, "day": d + 1, "position": k, "shoot_date": dates[d],
                  "scene_uid": s.scene_uid, "number": s.number, "set_name": s.set, "location": s.location,
@@ -249,7 +247,7 @@ def save_schedule(scope: ProjectScope, script_id: str, script_version: int, requ
 def latest_schedule_version(scope: ProjectScope, script_id: str) -> int:
     row = scope.one("SELECT max(version) FROM {schedule_version} WHERE script_id = $s", {"s": script_id})
     if not row or row[0] is None:
-        raise StoreError(f"script {script_id!r} has no schedule yet; run `studio schedule` first")
+        raise NotFound(f"script {script_id!r} has no schedule yet; run `studio schedule` first")
     return int(row[0])
 
 
@@ -259,7 +257,7 @@ def load_schedule(scope: ProjectScope, script_id: str, version: int | None = Non
                      "shoot_days, created_at FROM {schedule_version} WHERE script_id = $s AND version = $v",
                      {"s": script_id, "v": v})
     if meta is None:
-        raise StoreError(f"script {script_id!r} has no schedule version {v}; see `studio schedules`")
+        raise NotFound(f"script {script_id!r} has no schedule version {v}; see `studio schedules`")
     script_version, label, cal, req, cost_js, lb, optimal, seconds, status, n_days, created = meta
     strips = scope.rows("SELECT day, scene_uid, number, set_name, location, int_ext, day_night, cast_ids, eighths, "
                         "hours, synopsis FROM {schedule_strip} WHERE script_id = $s AND version = $v "
@@ -284,7 +282,7 @@ def request_from(stored: StoredSchedule) -> ScheduleRequest:
         strips, {int(k): v for k, v in r["cast_pay"].items()}, r["capacity_eighths"], r["capacity_hours"],
         r["max_days"], Weights(**r["weights"]), {int(k): set(v) for k, v in r["actor_unavailable"].items()},
         {k: set(v) for k, v in r["location_unavailable"].items()}, r["fixed_days"], r["night_turnaround"],
-        r["drop_pickup"], r["time_limit"], rest_after=set(r.get("rest_after", [])))
+        r["drop_pickup"], r.get("time_limit_s", r.get("time_limit")), rest_after=set(r.get("rest_after", [])))
 
 
 def schedules_frame(scope: ProjectScope, script_id: str) -> pl.DataFrame:

@@ -12,7 +12,7 @@ import html
 import io
 from pathlib import Path
 
-from ..screenplay.io import atomic_write
+from ..common.files import atomic_write
 from ..screenplay.model import format_eighths
 from .breakdown import Breakdown, BreakdownError, SceneInfo, Tag
 from .categories import CategoryColours, category_name

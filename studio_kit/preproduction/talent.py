@@ -24,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.errors import Invalid
 
-class InstanceError(ValueError):
+
+class InstanceError(Invalid):
     """A talent-scheduling file that cannot be read; names the file and what is wrong."""
 
 
@@ -59,7 +61,7 @@ class TalentInstance:
 def order_cost(inst: TalentInstance, order: list[int]) -> int:
     """Total pay of a scene order (0-based scene indexes): the talent model's objective."""
     if sorted(order) != list(range(inst.scenes)):
-        raise ValueError(f"order must be a permutation of 0..{inst.scenes - 1}")
+        raise Invalid(f"order must be a permutation of 0..{inst.scenes - 1}")
     start = np.cumsum([0] + [inst.duration[i] for i in order])
     total = 0
     for a in range(inst.actors):
@@ -113,7 +115,7 @@ def _read_dzn(text: str, p: Path) -> TalentInstance:
     else:  # array2d(1..m, 1..n, [flat list])
         flat = ints(values["ia"])
         rows = [flat[j * n : (j + 1) * n] for j in range(m)] if len(flat) == n * m else [flat]
-    return _check(p, p.stem, rows, cost, dur, n, m)
+    return _validate_instance(p, p.stem, rows, cost, dur, n, m)
 
 
 def _read_dat(text: str, p: Path) -> TalentInstance:
@@ -139,10 +141,10 @@ def _read_dat(text: str, p: Path) -> TalentInstance:
         rows.append(vals[:n])
         cost.append(vals[n])
     dur = [int(x) for x in " ".join(lines[k + m :]).split()]
-    return _check(p, name, rows, cost, dur, n, m)
+    return _validate_instance(p, name, rows, cost, dur, n, m)
 
 
-def _check(p: Path, name: str, rows: list[list[int]], cost: list[int], dur: list[int], n: int, m: int) -> TalentInstance:
+def _validate_instance(p: Path, name: str, rows: list[list[int]], cost: list[int], dur: list[int], n: int, m: int) -> TalentInstance:
     if len(rows) != m or any(len(r) != n for r in rows):
         raise InstanceError(f"{p}: cast matrix is not {m} actors x {n} scenes")
     if len(cost) != m or len(dur) != n:
@@ -193,7 +195,7 @@ def solve_dp(inst: TalentInstance) -> TalentSolution:
     groups = merge_identical(inst)
     n = len(groups)
     if n > DP_MAX_SCENES:
-        raise ValueError(f"{n} distinct scenes after merging: too many for the subset DP (max {DP_MAX_SCENES})")
+        raise Invalid(f"{n} distinct scenes after merging: too many for the subset DP (max {DP_MAX_SCENES})")
     m = inst.actors
     g_mask = np.zeros(n, dtype=np.int64)
     g_dur = np.zeros(n, dtype=np.int64)
@@ -419,7 +421,7 @@ def solve_bounded(inst: TalentInstance, time_limit: float = 30.0, max_states: in
     keys = list(merged)
     n = len(keys)
     if n > 62:
-        raise ValueError(f"{n} distinct scenes after preprocessing: too many for the bounded DP (max 62)")
+        raise Invalid(f"{n} distinct scenes after preprocessing: too many for the bounded DP (max 62)")
     a_index = {a: j for j, a in enumerate(keep_actors)}
     m = len(keep_actors)
     cost = np.array([inst.cost[a] for a in keep_actors], dtype=np.int64)

@@ -1,5 +1,5 @@
 """The screenplay model: Fountain and Final Draft in and out, industry pagination and page
-eighths, PDF, scenes, statistics and version diff. Pure: imports nothing else of studio_kit.
+eighths, PDF, scenes, statistics and version diff. Pure: imports only studio_kit.common.
 
     from studio_kit.screenplay import load_script, analyze
     a = analyze(load_script("night_train.fountain"))

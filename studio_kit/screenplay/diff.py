@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from uuid import uuid4
 
+from ..common.errors import Invalid
 from .model import NON_PRINTING, Scene, Screenplay, strip_notes
 
 _WS_RE = re.compile(r"\s+")
@@ -106,7 +107,7 @@ def _similarity(a: SceneFingerprint, b: SceneFingerprint, wa: set[str], wb: set[
 def diff_scenes(old: list[SceneFingerprint], old_uids: list[str], new: list[SceneFingerprint], *,
                 threshold: float = 0.5, new_uid: Callable[[], str] = lambda: uuid4().hex) -> ScriptDiff:
     if len(old) != len(old_uids):
-        raise ValueError("old fingerprints and uids differ in length")
+        raise Invalid("old fingerprints and uids differ in length")
     match: dict[int, int] = {}  # new index -> old index
     sim: dict[int, float] = {}
     by_digest: dict[str, list[int]] = defaultdict(list)

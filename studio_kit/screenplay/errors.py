@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..common.errors import Invalid
 
-class ScreenplayError(ValueError):
+
+class ScreenplayError(Invalid):
     """A screenplay could not be read. ``str()`` reads ``file:line: message``."""
 
     def __init__(self, message: str, source: str | None = None, line: int | None = None) -> None:

@@ -49,10 +49,10 @@ from pathlib import Path
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from ..common.files import atomic_write
 from .emphasis import scan_emphasis
 from .errors import EmptyScriptError, EncodingError, ScreenplayError, ScriptTooLargeError
 from .fountain import DEFAULT_MAX_BYTES
-from .io import atomic_write
 from .model import NON_PRINTING, SPEECH, Element, ElementType, Screenplay, TitlePage
 
 __all__ = ["read_fdx", "to_fdx", "write_fdx"]

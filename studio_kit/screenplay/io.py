@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from ..common.files import atomic_write
 from .errors import ScreenplayError
 from .model import Screenplay
-
-
-def atomic_write(path: str | Path, data: str | bytes) -> Path:
-    """Write via a temporary file in the same folder, so no half-written file is ever left."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
 
 
 def save_script(screenplay: Screenplay, path: str | Path) -> Path:

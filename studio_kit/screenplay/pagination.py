@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..common.errors import Invalid
 from .emphasis import scan_emphasis
 from .model import (
     NON_PRINTING,
@@ -65,7 +66,7 @@ def layout_for(name: str) -> Layout:
     try:
         return _LAYOUTS[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown paper {name!r}: use 'letter' or 'a4'") from None
+        raise Invalid(f"unknown paper {name!r}: use 'letter' or 'a4'") from None
 
 
 @dataclass(slots=True)

@@ -7,13 +7,13 @@ PDF and the page/eighths figures can never disagree.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from ..common.files import atomic_path
 from .model import ElementType, Screenplay
 from .pagination import LETTER, Layout, Line, Pagination, Run, paginate, parse_emphasis
 from .scenes import extract_scenes
@@ -117,12 +117,9 @@ def render_pdf(screenplay: Screenplay, path: str | Path, layout: Layout = LETTER
     if scene_numbers:
         numbers = {s.first: s.number for s in extract_scenes(screenplay) if s.heading}
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".pdf", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_path(out, suffix=".pdf") as tmp:
         W, H = L.page_width * 72, L.page_height * 72
-        c = canvas.Canvas(tmp, pagesize=(W, H), pageCompression=1, initialFontName=fonts[""],
+        c = canvas.Canvas(str(tmp), pagesize=(W, H), pageCompression=1, initialFontName=fonts[""],
                           initialFontSize=FONT_SIZE)
         c.setTitle(screenplay.title or out.stem)
         c.setAuthor((screenplay.title_page.get("author") or screenplay.title_page.get("authors") or "").replace("\n", ", "))
@@ -146,10 +143,6 @@ def render_pdf(screenplay: Screenplay, path: str | Path, layout: Layout = LETTER
                         c.drawString((L.right_edge + 0.2) * 72, y, num)
             c.showPage()
         c.save()
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return out
 
 

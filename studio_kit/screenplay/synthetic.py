@@ -20,6 +20,8 @@ import random
 import sys
 from pathlib import Path
 
+from ..common.errors import Invalid
+
 LINES_PER_PAGE = 55
 ACTION_WIDTH = 61
 DIALOGUE_WIDTH = 36
@@ -371,7 +373,7 @@ class _Writer:
 def synthetic_script(pages: int, seed: int = 0) -> str:
     """Fountain text that prints as ``pages`` US Letter pages (title page not counted)."""
     if pages < 1:
-        raise ValueError("pages must be at least 1")
+        raise Invalid("pages must be at least 1")
     return _Writer(pages, seed).script()
 
 

@@ -3,6 +3,7 @@
 from .db import (
     CORE_MIGRATIONS,
     Migration,
+    ProjectNotFound,
     ProjectScope,
     ScopeError,
     Store,
@@ -10,4 +11,4 @@ from .db import (
     StoreLockedError,
 )
 
-__all__ = ["CORE_MIGRATIONS", "Migration", "ProjectScope", "ScopeError", "Store", "StoreError", "StoreLockedError"]
+__all__ = ["CORE_MIGRATIONS", "Migration", "ProjectNotFound", "ProjectScope", "ScopeError", "Store", "StoreError", "StoreLockedError"]

@@ -19,7 +19,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +26,26 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from ..common.clock import utc_now
+from ..common.errors import Conflict, NotFound, Unavailable
+from ..common.files import atomic_path
 
-class StoreError(RuntimeError):
-    """A problem with the production database that the user can act on."""
+
+class StoreError(Conflict):
+    """A problem with the production database that the user can act on (a read-only store, a
+    schema that needs updating, a record that already exists)."""
 
 
-class StoreLockedError(StoreError):
+class StoreLockedError(Unavailable, StoreError):
     """Another process holds the store open for writing."""
 
 
 class ScopeError(StoreError):
     """A query tried to reach a table outside the project scope."""
+
+
+class ProjectNotFound(NotFound, ScopeError):
+    """No such project in this tenant (another tenant's project reads the same)."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +94,6 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
 _LOCK_PID_RE = re.compile(r"held in (.+?) \(PID (\d+)\)")
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Store:
@@ -189,7 +193,7 @@ class Store:
                 self.con.execute(m.sql)
                 self.con.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?, ?, ?)",
-                    [m.component, m.version, m.name, m.checksum, _now()],
+                    [m.component, m.version, m.name, m.checksum, utc_now()],
                 )
         for m in migrations:
             for table in m.scoped:
@@ -208,16 +212,13 @@ class Store:
     def snapshot(self, dest: str | Path) -> Path:
         """Copy the whole store to ``dest`` in one consistent read, for readers while this process writes."""
         d = Path(dest)
-        d.parent.mkdir(parents=True, exist_ok=True)
-        tmp = d.with_name(d.name + ".tmp")
-        tmp.unlink(missing_ok=True)
         current = self.con.execute("SELECT current_database()").fetchall()[0][0]
-        self.con.execute(f"ATTACH '{tmp.as_posix()}' AS sk_snapshot")
-        try:
-            self.con.execute(f'COPY FROM DATABASE "{current}" TO sk_snapshot')
-        finally:
-            self.con.execute("DETACH sk_snapshot")
-        os.replace(tmp, d)
+        with atomic_path(d, suffix=".duckdb") as tmp:
+            self.con.execute(f"ATTACH '{tmp.as_posix()}' AS sk_snapshot")
+            try:
+                self.con.execute(f'COPY FROM DATABASE "{current}" TO sk_snapshot')
+            finally:
+                self.con.execute("DETACH sk_snapshot")
         return d
 
     def schema_versions(self) -> dict[str, int]:
@@ -277,7 +278,7 @@ class Store:
         row = self.con.execute("SELECT settings FROM project WHERE tenant_id = ? AND project_id = ?",
                                [tenant_id, project_id]).fetchone()
         if row is None:
-            raise ScopeError(f"no project {project_id!r} for tenant {tenant_id!r}")
+            raise ProjectNotFound(f"no project {project_id!r} for tenant {tenant_id!r}")
         return json.loads(row[0]) if row[0] else {}
 
     def update_project_settings(self, tenant_id: str, project_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -303,7 +304,7 @@ class Store:
             "SELECT 1 FROM project WHERE tenant_id = ? AND project_id = ?", [tenant_id, project_id]
         ).fetchall()
         if not rows:
-            raise ScopeError(
+            raise ProjectNotFound(
                 f"no project {project_id!r} for tenant {tenant_id!r}; create it first (studio ingest --project ...)"
             )
         return ProjectScope(self, tenant_id, project_id)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,14 +23,20 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from studio_kit.generation.base import Audio, SpeechRequest
+from ..common.errors import Invalid
+from ..common.files import atomic_path
+from ..generation.base import Audio, SpeechRequest
+from .options import AnimaticOptions
+
+#: The animatic's defaults, shared with every door (writing.options).
+_DEFAULTS = AnimaticOptions()
 
 #: Audio rate of the mixed dialogue track (the delivery rate for film and video).
 AUDIO_RATE = 48000
 _AUDIO_CHUNK = 1024  # AAC frame size
 
 
-class AnimaticError(ValueError):
+class AnimaticError(Invalid):
     """Bad animatic input or a render that cannot finish; the message names the panel and the fix."""
 
 
@@ -160,7 +164,7 @@ class Timeline:
 
 
 def plan_timeline(panels: Sequence[AnimaticPanel], line_seconds: Sequence[Sequence[float]], *,
-                  gap: float = 0.25, pad: float = 0.5, fps: float | None = None) -> Timeline:
+                  gap: float = _DEFAULTS.gap_s, pad: float = _DEFAULTS.pad_s, fps: float | None = None) -> Timeline:
     """Place every panel and line in time (pure: no audio, no codec).
 
     A panel lasts max(planned seconds, gap + its lines back to back with ``gap`` between + ``pad``):
@@ -231,9 +235,9 @@ class AnimaticResult:
     timings: Mapping[str, float] = field(default_factory=dict)
 
 
-def render_animatic(panels: Sequence[AnimaticPanel], speech: SpeechSynthesizer, out: Path, *, fps: int = 24,
-                    size: tuple[int, int] = (1280, 720), progress: bool = True, gap: float = 0.25,
-                    pad: float = 0.5) -> AnimaticResult:
+def render_animatic(panels: Sequence[AnimaticPanel], speech: SpeechSynthesizer, out: Path, *,
+                    fps: int = _DEFAULTS.fps, size: tuple[int, int] = _DEFAULTS.size, progress: bool = True,
+                    gap: float = _DEFAULTS.gap_s, pad: float = _DEFAULTS.pad_s) -> AnimaticResult:
     """Render ``panels`` with their dialogue to an H.264 + AAC MP4 at ``out`` (atomically)."""
     out = Path(out)
     _check_settings(panels, fps, size)
@@ -263,16 +267,8 @@ def render_animatic(panels: Sequence[AnimaticPanel], speech: SpeechSynthesizer, 
     track = _mix(timeline, clips, round(n_frames * AUDIO_RATE / fps))
     timings["audio"] = time.perf_counter() - t1
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".part.mp4", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(out, suffix=".mp4") as tmp:
         _encode(tmp, panels, timeline, track, n_frames, fps, size, progress, timings)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     timings["total"] = time.perf_counter() - t0
     return AnimaticResult(out, n_frames / fps, n_frames, len(track) / AUDIO_RATE, timeline, tuple(size), fps,
                           timings)

@@ -20,14 +20,17 @@ from typing import Any
 
 from ..characters import service as characters
 from ..characters.bible import identity
+from ..common.errors import Invalid, NotFound
 from ..generation.base import Identity, ImageRequest, request_to_json
 from ..screenplay.model import Scene
 from ..store import ProjectScope, StoreError
 from . import shots_store
+from .options import BoardOptions
 from .shots import Cut, Shot, ShotList, cut_scene, scene_beats, scene_seconds
 
 #: Board frames are 16:9 (both sides multiples of 8 for the diffusion backends).
-BOARD_SIZE = (640, 360)
+#: The default frame size (writing.options.BoardOptions).
+BOARD_SIZE = BoardOptions().size
 
 _MOODS = {"angry": "angry", "furious": "angry", "shouting": "angry", "yelling": "angry", "smiling": "happy",
           "laughing": "happy", "grinning": "happy", "happy": "happy", "crying": "sad", "sad": "sad",
@@ -107,17 +110,13 @@ class BoardRun:
 
 def check_size(size: tuple[int, int]) -> tuple[int, int]:
     """A board frame size the image backends take (positive multiples of 8), or an error saying so."""
-    w, h = size
-    if w <= 0 or h <= 0 or w % 8 or h % 8:
-        raise ValueError(f"board frame size {w}x{h}: width and height must be positive multiples of 8 "
-                         "(e.g. 640x360, 1024x576)")
-    return w, h
+    return BoardOptions(size=tuple(size)).size
 
 
 def make_boards(scope: ProjectScope, jobs: Any, embedder: Any, stored: Any, scene_uids: Sequence[str], *,
                 size: tuple[int, int] = BOARD_SIZE) -> BoardRun:
     """Make the boards of these scenes from their latest shot lists (``stored`` is a
-    ``writing.scripts.StoredScript``). All frames go to ``jobs.render`` as one batch (the runner
+    ``scripts.StoredScript``). All frames go to ``jobs.render`` as one batch (the runner
     spreads them over its workers); the board is recorded in one transaction."""
     check_size(size)
     a = stored.analysis
@@ -132,7 +131,7 @@ def make_boards(scope: ProjectScope, jobs: Any, embedder: Any, stored: Any, scen
         if name not in cast:
             try:
                 ch = characters.character_for(scope, name)
-            except StoreError as exc:
+            except NotFound as exc:
                 raise characters.CharacterError(
                     f"{name} is not a character of this project ({exc}); create the characters "
                     "from the script first (Studio.create_characters)") from exc
@@ -146,7 +145,7 @@ def make_boards(scope: ProjectScope, jobs: Any, embedder: Any, stored: Any, scen
         scene = by_uid[uid]
         try:
             sl, slv = shots_store.load_shot_list(scope, stored.script_id, uid)
-        except StoreError as exc:
+        except (NotFound, StoreError) as exc:
             run.errors.append(f"scene {scene.number}: {exc}")
             continue
         cuts = cut_scene(sl, scene_beats(a.screenplay, scene), scene_seconds(scene))
@@ -246,7 +245,7 @@ def boards_pdf(panels: Sequence[BoardPanel], *, title: str = "Storyboards") -> b
     from reportlab.pdfgen import canvas
 
     if not panels:
-        raise ValueError("no board panels to lay out: make the boards first (Studio.make_boards)")
+        raise Invalid("no board panels to lay out: make the boards first (Studio.make_boards)")
     buf = io.BytesIO()
     W, H = landscape(letter)
     c = canvas.Canvas(buf, pagesize=(W, H))
@@ -306,7 +305,7 @@ def shot_list_pdf(shot_lists: Sequence[ShotList], *, title: str = "Shot list") -
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     if not shot_lists:
-        raise ValueError("no shot lists to print: make them first (Studio.make_shot_lists)")
+        raise Invalid("no shot lists to print: make them first (Studio.make_shot_lists)")
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=7.5, leading=9)
     buf = io.BytesIO()
@@ -363,13 +362,13 @@ def voice_spec(text: str) -> dict[str, Any]:
     for key, value in pairs:
         if key == "speaker":
             if not value.isdigit():
-                raise ValueError(f"voice {text!r}: speaker must be a whole number, got {value!r}")
+                raise Invalid(f"voice {text!r}: speaker must be a whole number, got {value!r}")
             out["voice"] = value
             continue
         try:
             out[key] = float(value)
         except ValueError:
-            raise ValueError(f"voice {text!r}: {key} must be a number, got {value!r}") from None
+            raise Invalid(f"voice {text!r}: {key} must be a number, got {value!r}") from None
     return out
 
 

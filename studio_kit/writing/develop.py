@@ -7,7 +7,7 @@ notebook and re-run from the next step::
             -> scenes (one Fountain scene each) -> dialogue (a pass per character voice)
 
 After ``scenes`` and again after ``dialogue`` the scenes are assembled into one Fountain script
-with a title page and stored as a script version with :func:`studio_kit.writing.scripts.ingest`,
+with a title page and stored as a script version with :func:`studio_kit.scripts.ingest`,
 so breakdown, shot lists and boards read it like any other script.
 
 Two modes, chosen from the backend (``mode=`` forces one):
@@ -43,23 +43,25 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import polars as pl
 
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
 from ..generation.base import TextBackend, TextRequest
 from ..generation.text import TextBackendError
 from ..screenplay import ElementType, ScreenplayError, analyze, parse_fountain
 from ..screenplay.model import character_name
 from ..screenplay.scenes import extract_scenes, parse_heading
+from ..scripts import IngestReport, ingest, script_id_for
 from ..store import Migration, ProjectScope
 from . import develop_prompts as prompts
 from .develop_prompts import BEAT_NAMES, SAVE_THE_CAT, beat_pages, extract_json, strip_fences
-from .scripts import IngestReport, ingest, script_id_for
+from .options import DEVELOP_MODES, DevelopOptions
 
 STEPS: tuple[str, ...] = ("beats", "outline", "scenes", "dialogue")
-MODES: tuple[str, ...] = ("structured", "template")
+MODES: tuple[str, ...] = DEVELOP_MODES
 
 #: New tokens per request, per step (structured mode answers whole JSON documents or scenes).
 DEFAULT_TOKENS: dict[str, int] = {"beats": 1500, "outline": 2000, "scenes": 1200, "dialogue": 800}
@@ -91,7 +93,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-class DevelopError(ValueError):
+class DevelopError(Invalid):
     """A development run cannot go on: a bad premise, a missing earlier step, an unknown scene."""
 
 
@@ -209,7 +211,7 @@ class Premise(_Json):
     title: str
     logline: str
     genre: str = "drama"
-    target_pages: int = 10
+    target_pages: int = DevelopOptions().target_pages
     characters: tuple[CharacterSpec, ...] = ()
     locations: tuple[str, ...] = ()
 
@@ -225,7 +227,8 @@ class Premise(_Json):
             raise DevelopError(f"characters are named twice: {names}")
 
     @classmethod
-    def make(cls, title: str, logline: str, *, genre: str = "drama", target_pages: int = 10,
+    def make(cls, title: str, logline: str, *, genre: str = "drama",
+             target_pages: int = DevelopOptions().target_pages,
              characters: Iterable[CharacterSpec | str | Mapping[str, Any]] | None = None,
              locations: Iterable[str] | None = None) -> Premise:
         """A premise; characters and locations come from the logline when not given."""
@@ -363,16 +366,16 @@ def _norm(name: str) -> str:
 def _items(payload: Any, key: str, what: str) -> list[Any]:
     if isinstance(payload, Mapping):
         if key not in payload or not isinstance(payload[key], list):
-            raise ValueError(f"the JSON object has no {key!r} list (keys: {sorted(payload)})")
+            raise Invalid(f"the JSON object has no {key!r} list (keys: {sorted(payload)})")
         return payload[key]
     if isinstance(payload, list | tuple):
         return list(payload)
-    raise ValueError(f"{what} must be a JSON object or list")
+    raise Invalid(f"{what} must be a JSON object or list")
 
 
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
-        raise ValueError(f"{what} {value!r} is not a whole number")
+        raise Invalid(f"{what} {value!r} is not a whole number")
     return int(value)
 
 
@@ -381,22 +384,22 @@ def validate_beats(payload: Any, premise: Premise) -> BeatSheet:
     go back, pages within the target length that never go back, a description each."""
     items = _items(payload, "beats", "the beat sheet")
     if len(items) != len(SAVE_THE_CAT):
-        raise ValueError(f"expected {len(SAVE_THE_CAT)} beats, got {len(items)}")
+        raise Invalid(f"expected {len(SAVE_THE_CAT)} beats, got {len(items)}")
     beats: list[Beat] = []
     for k, (item, name) in enumerate(zip(items, BEAT_NAMES, strict=True), start=1):
         if not isinstance(item, Mapping):
-            raise ValueError(f"beat {k} is not an object")
+            raise Invalid(f"beat {k} is not an object")
         if _norm(str(item.get("name", ""))) != _norm(name):
-            raise ValueError(f"beat {k} should be {name!r}, got {item.get('name')!r}")
+            raise Invalid(f"beat {k} should be {name!r}, got {item.get('name')!r}")
         act = _int(item.get("act"), f"beat {k} act")
         page = _int(item.get("page"), f"beat {k} page")
         desc = item.get("description")
         if not isinstance(desc, str) or not desc.strip():
-            raise ValueError(f"beat {k} ({name}) has no description")
+            raise Invalid(f"beat {k} ({name}) has no description")
         if not 1 <= act <= 3 or (beats and act < beats[-1].act):
-            raise ValueError(f"beat {k} ({name}) act {act}: acts are 1..3 and never go back")
+            raise Invalid(f"beat {k} ({name}) act {act}: acts are 1..3 and never go back")
         if not 1 <= page <= premise.target_pages or (beats and page < beats[-1].page):
-            raise ValueError(f"beat {k} ({name}) page {page}: pages run 1..{premise.target_pages} and never go back")
+            raise Invalid(f"beat {k} ({name}) page {page}: pages run 1..{premise.target_pages} and never go back")
         beats.append(Beat(k, name, act, page, " ".join(desc.split())))
     return BeatSheet(tuple(beats))
 
@@ -404,7 +407,7 @@ def validate_beats(payload: Any, premise: Premise) -> BeatSheet:
 def check_heading(heading: str) -> tuple[str, str, str]:
     ie, loc, tod = parse_heading(heading)
     if not heading.strip().upper().startswith(("INT", "EXT", "I/E", "EST")) or not ie or not loc:
-        raise ValueError(f"heading {heading!r} is not INT./EXT. LOCATION - TIME")
+        raise Invalid(f"heading {heading!r} is not INT./EXT. LOCATION - TIME")
     return ie, loc, tod
 
 
@@ -412,28 +415,28 @@ def validate_outline(payload: Any, beats: BeatSheet) -> Outline:
     """Numbered scenes 1..n with a valid heading, a summary, characters and a beat of the sheet."""
     items = _items(payload, "scenes", "the outline")
     if not 1 <= len(items) <= 200:
-        raise ValueError(f"an outline needs 1..200 scenes, got {len(items)}")
+        raise Invalid(f"an outline needs 1..200 scenes, got {len(items)}")
     by_norm = {_norm(b.name): b.name for b in beats.beats}
     scenes: list[OutlineScene] = []
     for k, item in enumerate(items, start=1):
         if not isinstance(item, Mapping):
-            raise ValueError(f"scene {k} is not an object")
+            raise Invalid(f"scene {k} is not an object")
         if "number" in item and _int(item["number"], f"scene {k} number") != k:
-            raise ValueError(f"scene numbers must run 1..{len(items)} in order; item {k} is {item['number']!r}")
+            raise Invalid(f"scene numbers must run 1..{len(items)} in order; item {k} is {item['number']!r}")
         heading = " ".join(str(item.get("heading", "")).split()).upper()
         try:
             check_heading(heading)
         except ValueError as exc:
-            raise ValueError(f"scene {k}: {exc}") from None
+            raise Invalid(f"scene {k}: {exc}") from None
         summary = item.get("summary")
         if not isinstance(summary, str) or not summary.strip():
-            raise ValueError(f"scene {k} has no summary")
+            raise Invalid(f"scene {k} has no summary")
         chars = item.get("characters", [])
         if not isinstance(chars, list | tuple) or not all(isinstance(c, str) and c.strip() for c in chars):
-            raise ValueError(f"scene {k} characters must be a list of names")
+            raise Invalid(f"scene {k} characters must be a list of names")
         beat = by_norm.get(_norm(str(item.get("beat", ""))))
         if beat is None:
-            raise ValueError(f"scene {k} beat {item.get('beat')!r} is not a beat of the sheet")
+            raise Invalid(f"scene {k} beat {item.get('beat')!r} is not a beat of the sheet")
         scenes.append(OutlineScene(k, heading, " ".join(summary.split()),
                                    tuple(dict.fromkeys(character_name(c) for c in chars)), beat))
     return Outline(tuple(scenes))
@@ -451,38 +454,38 @@ def validate_scene(answer: str, scene: OutlineScene, cast: Iterable[str]) -> Wri
     element. Speakers outside ``cast`` and the outline scene's characters become warnings."""
     text = strip_fences(answer or "")
     if not text:
-        raise ValueError("the answer is empty")
+        raise Invalid("the answer is empty")
     if text[0] in "{[":
         try:
             json.loads(text)
         except json.JSONDecodeError:
             pass  # not JSON after all: the heading check below says what is wrong
         else:
-            raise ValueError("the answer is JSON, not a Fountain scene")
+            raise Invalid("the answer is JSON, not a Fountain scene")
     lines = text.split("\n")
     first = lines[0].strip().lstrip(".")
     if not _HEADING_START.match(first):
-        raise ValueError(f"does not start with a scene heading (INT./EXT. LOCATION - TIME); it starts {first[:60]!r}")
+        raise Invalid(f"does not start with a scene heading (INT./EXT. LOCATION - TIME); it starts {first[:60]!r}")
     lines[0] = _SCENE_NUMBER.sub("", lines[0]).rstrip()
     text = "\n".join(ln.rstrip() for ln in lines).strip() + "\n"
     try:
         sp = parse_fountain(text, source=f"scene {scene.number}")
     except ScreenplayError as exc:
-        raise ValueError(f"is not valid Fountain: {exc}") from None
+        raise Invalid(f"is not valid Fountain: {exc}") from None
     if sp.title_page:
-        raise ValueError("holds a title page; write the scene only")
+        raise Invalid("holds a title page; write the scene only")
     headings = [e for e in sp.elements if e.type == ElementType.SCENE_HEADING]
     printing = sp.printing_elements()
     if not headings or not printing or printing[0] is not headings[0]:
-        raise ValueError("does not start with a scene heading")
+        raise Invalid("does not start with a scene heading")
     if len(headings) != 1:
-        raise ValueError(f"holds {len(headings)} scene headings; write exactly one scene")
+        raise Invalid(f"holds {len(headings)} scene headings; write exactly one scene")
     if not any(e.type in (ElementType.ACTION, ElementType.DIALOGUE) for e in sp.elements):
-        raise ValueError("has a heading but no action or dialogue")
+        raise Invalid("has a heading but no action or dialogue")
     ie, loc, _ = parse_heading(headings[0].text)
     want_ie, want_loc, _ = parse_heading(scene.heading)
     if want_ie and ie != want_ie:
-        raise ValueError(f"heading {headings[0].text!r} is {ie or 'neither INT nor EXT'}; the outline says "
+        raise Invalid(f"heading {headings[0].text!r} is {ie or 'neither INT nor EXT'}; the outline says "
                          f"{scene.heading!r}")
     warnings = []
     if want_loc and loc != want_loc:
@@ -513,14 +516,14 @@ def apply_dialogue(written: WrittenScene, new_lines: Any, cast: Iterable[str]) -
     is validated again (same number of dialogue lines, still one valid scene)."""
     old = dialogue_lines(written)
     if not isinstance(new_lines, list) or not all(isinstance(x, str) for x in new_lines):
-        raise ValueError("lines must be a list of strings")
+        raise Invalid("lines must be a list of strings")
     if len(new_lines) != len(old):
-        raise ValueError(f"expected {len(old)} lines back, got {len(new_lines)}")
+        raise Invalid(f"expected {len(old)} lines back, got {len(new_lines)}")
     cleaned = []
     for k, line in enumerate(new_lines, start=1):
         one = " ".join(line.split())
         if not one:
-            raise ValueError(f"line {k} is empty")
+            raise Invalid(f"line {k} is empty")
         speaker = old[k - 1][0]
         if one.upper().startswith(speaker + ":"):  # the model repeated the speaker's name
             one = one[len(speaker) + 1:].strip()
@@ -532,7 +535,7 @@ def apply_dialogue(written: WrittenScene, new_lines: Any, cast: Iterable[str]) -
     outline_scene = OutlineScene(written.number, written.heading, "", (), "")
     result = validate_scene("\n".join(src), outline_scene, cast)
     if len(dialogue_lines(result)) != len(old):
-        raise ValueError("the new lines change the scene's structure (a line reads as a heading or a cue)")
+        raise Invalid("the new lines change the scene's structure (a line reads as a heading or a cue)")
     return replace(result, warnings=written.warnings)
 
 
@@ -689,7 +692,7 @@ def _slot(text: str) -> str:
     one = " ".join(text.split()).lstrip(" .,;:!?").rstrip(" ,;:")
     one = one[:1].upper() + one[1:] + ("" if one.endswith((".", "!", "?")) else ".")
     if one == ".":
-        raise ValueError("the writer returned an empty text slot")
+        raise Invalid("the writer returned an empty text slot")
     return one
 
 
@@ -829,10 +832,6 @@ def assemble_script(premise: Premise, draft: Draft, *, author: str = "") -> str:
 
 # -- the store ---------------------------------------------------------------------------------------
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def new_run(scope: ProjectScope, premise: Premise, *, backend: str = "", model: str = "", mode: str = "",
             script_id: str | None = None) -> str:
     """Record a development run of a premise; returns its id. ``mode`` "" is chosen per run call."""
@@ -842,7 +841,7 @@ def new_run(scope: ProjectScope, premise: Premise, *, backend: str = "", model: 
     sid = script_id or f"{script_id_for(premise.title, 'draft')[:48]}-dev-{run_id[:6]}"
     scope.insert("development_run", [{
         "run_id": run_id, "title": premise.title, "logline": premise.logline, "premise": premise.to_json(),
-        "backend": backend, "model": model, "mode": mode, "script_id": sid, "created_at": _now()}])
+        "backend": backend, "model": model, "mode": mode, "script_id": sid, "created_at": utc_now()}])
     return run_id
 
 
@@ -850,7 +849,7 @@ def run_info(scope: ProjectScope, run_id: str) -> dict[str, Any]:
     rows = scope.sql("SELECT * EXCLUDE (tenant_id, project_id) FROM {development_run} WHERE run_id = $r",
                      {"r": run_id}).to_dicts()
     if not rows:
-        raise DevelopError(f"no development run {run_id!r} in this project")
+        raise NotFound(f"no development run {run_id!r} in this project")
     return rows[0]
 
 
@@ -910,7 +909,7 @@ def save_step(scope: ProjectScope, run_id: str, step: str, value: Any, *, note: 
                         {"r": run_id, "s": step})
         version = (row[0] or 0) + 1 if row else 1
         scope.insert("development_step", [{"run_id": run_id, "step": step, "version": version,
-                                           "payload": value.to_json(), "note": note, "created_at": _now()}])
+                                           "payload": value.to_json(), "note": note, "created_at": utc_now()}])
     return version
 
 

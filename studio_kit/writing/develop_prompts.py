@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any
 
+from ..common.errors import Invalid
+
 #: Save the Cat's 15 beats: (name, act, where it starts as a fraction of the running time, guidance).
 SAVE_THE_CAT: tuple[tuple[str, int, float, str], ...] = (
     ("Opening Image", 1, 0.00, "a snapshot of the hero's world before the story"),
@@ -61,7 +63,7 @@ def extract_json(text: str) -> Any:
 
     Raises ValueError saying what was wrong (no JSON at all, or JSON that does not parse)."""
     if not text or not text.strip():
-        raise ValueError("the answer is empty")
+        raise Invalid("the answer is empty")
     candidates = [strip_fences(text), text]
     decoder = json.JSONDecoder()
     last_error = ""
@@ -76,8 +78,8 @@ def extract_json(text: str) -> Any:
                 return value
     snippet = text.strip().replace("\n", " ")[:120]
     if last_error:
-        raise ValueError(f"the answer's JSON does not parse ({last_error}): {snippet!r}")
-    raise ValueError(f"the answer holds no JSON object or array: {snippet!r}")
+        raise Invalid(f"the answer's JSON does not parse ({last_error}): {snippet!r}")
+    raise Invalid(f"the answer holds no JSON object or array: {snippet!r}")
 
 
 # -- prompts (structured mode) ---------------------------------------------------------------------

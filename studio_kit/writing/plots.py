@@ -19,6 +19,7 @@ import polars as pl
 
 from studio_kit.screenplay import ScriptAnalysis
 
+from ..common.errors import Invalid
 from . import analytics
 
 #: Fixed colours, so the same category always gets the same colour across plots.
@@ -43,7 +44,7 @@ def pacing_plot(analysis: ScriptAnalysis, color_by: str = "day_night") -> Any:
     """Scene lengths in eighths in script order, coloured by ``"day_night"`` or ``"int_ext"``,
     above the cumulative page count; the hover shows heading, story day and start page."""
     if color_by not in ("day_night", "int_ext"):
-        raise ValueError(f"color_by must be 'day_night' or 'int_ext', not {color_by!r}")
+        raise Invalid(f"color_by must be 'day_night' or 'int_ext', not {color_by!r}")
     hv = _hv()
     df = analytics.pacing(analysis)
     colors = DAY_NIGHT_COLORS if color_by == "day_night" else INT_EXT_COLORS
@@ -66,7 +67,7 @@ def presence_heatmap(analysis: ScriptAnalysis, value: str = "words") -> Any:
     """Characters (rows, most words first) x scenes (script order); a cell per scene a character
     is in, coloured by ``value`` ("words", "speeches" or "dialogue_lines"); silent presence is 0."""
     if value not in ("words", "speeches", "dialogue_lines"):
-        raise ValueError(f"value must be 'words', 'speeches' or 'dialogue_lines', not {value!r}")
+        raise Invalid(f"value must be 'words', 'speeches' or 'dialogue_lines', not {value!r}")
     hv = _hv()
     p = analytics.presence(analysis)
     order = analytics.character_totals(analysis)["character"].to_list()

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ..common.errors import Invalid
 from ..generation.base import SHOT_SIZES
 from ..screenplay.model import Element, ElementType, Scene, Screenplay, character_name
 
@@ -68,7 +69,7 @@ _ACTION_WORDS = re.compile(r"\b(run|runs|running|chase|chases|chasing|fight|figh
                            r"sprints?|struggles?|grabs?|lunges?|flees?|bolts?)\b", re.I)
 
 
-class ShotListError(ValueError):
+class ShotListError(Invalid):
     """A shot list cannot be made or read; the message names the scene, the shot and what to fix."""
 
 

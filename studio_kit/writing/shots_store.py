@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
-from ..store import Migration, ProjectScope, StoreError
+from ..common.clock import utc_now
+from ..common.errors import Invalid, NotFound
+from ..store import Migration, ProjectScope
 from .shots import ShotList
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -53,10 +54,6 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def save_shot_lists(scope: ProjectScope, script_id: str, script_version: int, lists: Sequence[ShotList],
                     note: str = "") -> dict[str, int]:
     """Store each list as its scene's next version, all in one transaction; returns uid -> version."""
@@ -69,7 +66,7 @@ def save_shot_lists(scope: ProjectScope, script_id: str, script_version: int, li
             scope.insert("shot_list", [{
                 "script_id": script_id, "scene_uid": sl.scene_uid, "version": v, "script_version": script_version,
                 "scene_number": sl.scene_number, "source": sl.source, "shots": sl.to_json(),
-                "note": note or sl.source, "created_at": _now()}])
+                "note": note or sl.source, "created_at": utc_now()}])
             out[sl.scene_uid] = v
     return out
 
@@ -84,7 +81,7 @@ def load_shot_list(scope: ProjectScope, script_id: str, scene_uid: str, version:
         params["v"] = version
     row = scope.one(q + " ORDER BY version DESC LIMIT 1", params)
     if row is None:
-        raise StoreError(f"scene {scene_uid} of script {script_id!r} has no shot list"
+        raise NotFound(f"scene {scene_uid} of script {script_id!r} has no shot list"
                          + (f" version {version}" if version else "")
                          + "; make one first (`studio shots` or Studio.make_shot_lists)")
     return ShotList.from_json(row[0]), int(row[1])
@@ -94,7 +91,7 @@ def scenes_with(scope: ProjectScope, table: str, script_id: str) -> set[str]:
     """The scene uids of a script that have a shot list (``table="shot_list"``) or a board
     (``"board_frame"``): one query, not one per scene."""
     if table not in ("shot_list", "board_frame"):
-        raise ValueError(f"scenes_with: table {table!r} is not shot_list or board_frame")
+        raise Invalid(f"scenes_with: table {table!r} is not shot_list or board_frame")
     return {r[0] for r in scope.rows(f"SELECT DISTINCT scene_uid FROM {{{table}}} WHERE script_id = $s",
                                      {"s": script_id})}
 
@@ -116,7 +113,7 @@ def save_frames(scope: ProjectScope, script_id: str, rows: Iterable[dict[str, An
                          {"s": script_id, "u": r["scene_uid"], "v": r["shot_list_version"], "h": r["shot"]})
         scope.insert("board_frame", [{
             "script_id": script_id, **{k: v for k, v in r.items() if k != "scores"},
-            "scores": json.dumps(r["scores"]), "created_at": _now()} for r in rows])
+            "scores": json.dumps(r["scores"]), "created_at": utc_now()} for r in rows])
     return len(rows)
 
 
@@ -137,7 +134,7 @@ def save_animatic(scope: ProjectScope, row: dict[str, Any]) -> None:
     with scope.transaction():
         scope.delete("animatic", "animatic_id = $a", {"a": row["animatic_id"]})
         scope.insert("animatic", [{**row, "scenes": json.dumps(row["scenes"]), "cuts": json.dumps(row["cuts"]),
-                                   "created_at": _now()}])
+                                   "created_at": utc_now()}])
 
 
 def animatics_frame(scope: ProjectScope, script_id: str | None = None) -> pl.DataFrame:

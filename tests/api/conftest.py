@@ -19,11 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from studio_kit.api.app import ApiStudio, api_migrations, create_app
+from studio_kit.api.app import api_migrations, create_app
 from studio_kit.management import access
 from studio_kit.platform import billing, keys
+from studio_kit.preproduction.options import ScheduleOptions
 from studio_kit.settings import Settings
 from studio_kit.store import Store
+from studio_kit.studio import Studio
 
 FIXTURE_SCRIPT = Path(__file__).parents[1] / "fixtures" / "fountain" / "Cyber_Bob_ep00001.fountain"
 ROLES = ("admin", "artist", "supervisor", "production_manager", "client", "vendor")
@@ -81,10 +83,10 @@ def build_world(tmp: Path) -> World:
 
         billing.set_plan(store, "acme", PLAN, effective_from=date(2025, 1, 1))
         admin = access.principal(store, "acme", "boss")
-        film = ApiStudio(store, "acme", "film", settings, user=admin)
+        film = Studio(store, "acme", "film", settings, user=admin)
         r = film.ingest_script(FIXTURE_SCRIPT)
         ids["script"] = r.script_id
-        film.plan_schedule(r.script_id, time_limit=3)
+        film.plan_schedule(r.script_id, options=ScheduleOptions(time_limit_s=3))
         film.create_characters(r.script_id)
         ids["character"] = film.characters()["character_id"][0]
         t1 = film.create_task("animation", "scene", "1", task_id="anim-1")
@@ -102,7 +104,7 @@ def build_world(tmp: Path) -> World:
         ids["playlist"] = pl_.playlist_id
         film.comment("board-1", 1, "looks good", client_visible=True)
 
-        g = ApiStudio(store, "globex", "rival", settings, user=access.principal(store, "globex", "gboss"))
+        g = Studio(store, "globex", "rival", settings, user=access.principal(store, "globex", "gboss"))
         g.create_task("animation", "scene", "1", task_id="globex-task")
         g.create_asset("Secret board", "board", entity_type="scene", entity_id="1", asset_id="globex-board")
     finally:

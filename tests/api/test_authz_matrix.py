@@ -25,7 +25,7 @@ FULL_KEY = re.compile(r"sk_live_[a-z0-9]{8}_[A-Za-z0-9_\-]{20,}")
 
 #: Request bodies per endpoint (JSON unless "files").
 BODIES: dict[str, dict] = {
-    "schedule.plan": {"json": {"time_limit": 2, "label": "api"}},
+    "schedule.plan": {"json": {"time_limit_s": 2, "label": "api"}},
     "keys.create": {"json": {"person_id": "artist", "label": "matrix"}},
     "invoices.draft": {"json": {"period": "2026-02"}},
     "invoices.issue": {"json": {"period": "2026-03"}},

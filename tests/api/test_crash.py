@@ -21,12 +21,13 @@ from studio_kit.store import Store
 CHILD = r'''
 import sys, tempfile
 from pathlib import Path
-from studio_kit.api.app import ApiStudio, api_migrations
+from studio_kit.api.app import api_migrations
 from studio_kit.settings import Settings
 from studio_kit.store import Store
+from studio_kit.studio import Studio
 
 store = Store.open(sys.argv[1], migrations=api_migrations())
-studio = ApiStudio(store, "acme", "film", Settings(store_path=Path(sys.argv[1])))
+studio = Studio(store, "acme", "film", Settings(store_path=Path(sys.argv[1])))
 tmp = Path(tempfile.mkdtemp())
 print("ready", flush=True)
 i = 0

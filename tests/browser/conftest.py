@@ -16,13 +16,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from studio_kit.demo import run_demo
+from studio_kit.preproduction.options import ScheduleOptions
 from studio_kit.screenplay.synthetic import write_synthetic
 from studio_kit.settings import Settings
 from studio_kit.studio import Studio
@@ -126,8 +127,8 @@ def _schedule_facts(store_path: Path) -> ScheduleFacts:
 def _budget_facts(store_path: Path) -> BudgetFacts:
     with Studio.open(Settings(), store_path=store_path, project=MAIN_PROJECT, tenant=TENANT, read_only=True) as studio:
         sid = studio.scripts()["script_id"][-1]
-        result = studio.budget(sid)
-        sheets = studio.call_sheets(REPO / "data" / "sample" / "night_train_production.toml", sid)
+        result = studio.plan_budget(sid)
+        sheets = studio.call_sheets(REPO / "data" / "sample" / "night_train_production.toml", script_id=sid)
     top = result.top_sheet.filter(pl.col("total") != 0)
     detail = {a: tuple(result.detail.filter(pl.col("account") == a)["description"].to_list())
               for a in top["account"]}
@@ -138,7 +139,7 @@ def _budget_facts(store_path: Path) -> BudgetFacts:
 def _facts(store_path: Path, project: str) -> ProjectFacts:
     with Studio.open(Settings(), store_path=store_path, project=project, tenant=TENANT, read_only=True) as studio:
         sid = studio.scripts()["script_id"][-1]
-        latest = studio.versions(sid).row(-1, named=True)
+        latest = studio.script_versions(sid).row(-1, named=True)
         scenes = studio.scenes(sid)
         return ProjectFacts(latest["title"], sid, tuple(scenes["heading"].to_list()), int(latest["pages"]))
 
@@ -153,7 +154,7 @@ def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> DashboardStore:
     with Studio.open(Settings(), store_path=result.store, project=SECOND_PROJECT, tenant=TENANT) as studio:
         studio.ingest_script(second)
     with Studio.open(Settings(), store_path=result.store, project=MAIN_PROJECT, tenant=TENANT) as studio:
-        studio.plan_schedule(start=SCHEDULE_START, time_limit=3)
+        studio.plan_schedule(start=SCHEDULE_START, options=ScheduleOptions(time_limit_s=3))
     projects = {p: _facts(result.store, p) for p in (MAIN_PROJECT, SECOND_PROJECT)}
     return DashboardStore(result.store, projects, _schedule_facts(result.store), _budget_facts(result.store))
 
@@ -282,9 +283,9 @@ def _review_round(studio: Studio) -> None:
         studio.comment(asset.asset_id, v.version, f"{cid}: silhouette reads well")
         if i % 2:
             studio.comment(asset.asset_id, v.version, f"{cid}: warmer palette please", client_visible=True)
-        first = studio.candidates(asset.asset_id, v.version)[0]
-        studio.validate_candidate(asset.asset_id, v.version, first.sha256, "validated")
-        chain = [s["name"] for s in studio.signoff_chain()]
+        first = studio.candidates(asset.asset_id, v.version).row(0, named=True)
+        studio.validate_candidate(asset.asset_id, v.version, first["sha256"], "validated")
+        chain = studio.signoff_chain()["name"].to_list()
         if i < 3:  # approved through the whole chain
             for step in chain:
                 studio.sign_off(asset.asset_id, v.version, step, "approved")
@@ -314,9 +315,9 @@ def _last_month_usage(studio: Studio) -> None:
     """A price plan from last month on, last month's usage (as the metering would have recorded it)
     and its issued invoice, so the Usage page has two periods and one invoice to show. Call it on
     the second project: the main project's budget prices its own metering, which must not change."""
-    from studio_kit.platform.billing import Period, _now
+    from studio_kit.platform.billing import Period
 
-    previous = Period.of(Period.of(_now()).start - timedelta(days=1))
+    previous = Period.of(Period.of(datetime.now(UTC)).start - timedelta(days=1))
     studio.set_plan("studio", effective_from=previous.start.date(), gpu_quota=36_000)
     studio.scope.insert("usage_record", [
         {"idempotency_key": f"fixture-{previous}-{i}", "job_id": f"fixture-{i}", "model": model, "gpu_kind": kind,
@@ -331,9 +332,10 @@ def operations_store(dashboard_store: DashboardStore) -> DashboardStore:
     """The dashboard store with a review round, dated tasks, a price plan, last month's usage and an
     invoice; each added only when the demo did not already make it (it makes the review round now). Request it before dashboard_server."""
     with Studio.open(Settings(), store_path=dashboard_store.path, project=MAIN_PROJECT, tenant=TENANT) as studio:
-        if not studio.assets():
+        if studio.assets().is_empty():
             _review_round(studio)
-        if not any(t.start_date or t.due_date for t in studio.tasks()):
+        tasks = studio.tasks()
+        if tasks.filter(pl.col("start_date").is_not_null() | pl.col("due_date").is_not_null()).is_empty():
             _dated_tasks(studio)
         billed = not studio.invoices().is_empty()
     if not billed:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import polars as pl
 
+from dashboards.pages.boards import board_scene_label
 from studio_kit.settings import Settings
 from studio_kit.studio import Studio
 
 from .conftest import MAIN_PROJECT, TENANT, BrowserPage, DashboardServer, DashboardStore
-from .test_producer_dashboard import _assert_not_blank, _cells, _load_dashboard, _open, _open_tab, _shot
+from .test_producer_dashboard import _assert_not_blank, _cells, _open, _open_tab, _shot
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,6 @@ def _shown_board(page: BrowserPage, number: str) -> list[tuple[str, dict[str, st
 def test_boards_page_shows_shot_lists_frames_and_the_animatic(page: BrowserPage, dashboard_server: DashboardServer,
                                                                dashboard_store: DashboardStore,
                                                                tmp_path: Path) -> None:
-    producer = _load_dashboard()
     facts = _board_facts(dashboard_store.path)
     assert list(facts.scenes) == ["1", "2", "3"]  # the demo boards the first three scenes
     assert facts.frames == sum(len(b.frames) for b in facts.scenes.values())
@@ -123,7 +123,7 @@ def test_boards_page_shows_shot_lists_frames_and_the_animatic(page: BrowserPage,
     # Picking scene 2 shows its board and its shot list.
     second = facts.scenes["2"]
     page.page.locator(".board-picker select").select_option(
-        label=producer.board_scene_label("2", second.heading, len(second.frames)))
+        label=board_scene_label("2", second.heading, len(second.frames)))
     shown = _shown_board(page, "2")
     assert shown == [(shot, {c: f"{v:.3f}" for c, v in scores.items()}) for shot, scores in second.frames]
     page.page.locator('.shot-table .tabulator-cell[tabulator-field="shot"]').get_by_text(

@@ -9,12 +9,14 @@ from pathlib import Path
 import panel as pn
 from playwright.sync_api import expect
 
+from dashboards.pages.approvals import review_rows
+from dashboards.pages.usage import billing_periods, usage_page
 from studio_kit.settings import Settings
 from studio_kit.store import Store
 from studio_kit.studio import ALL_MIGRATIONS, Studio
 
 from .conftest import MAIN_PROJECT, SECOND_PROJECT, TENANT, BrowserPage, DashboardServer, DashboardStore
-from .test_producer_dashboard import _assert_not_blank, _cells, _load_dashboard, _open, _open_tab, _shot
+from .test_producer_dashboard import _assert_not_blank, _cells, _open, _open_tab, _shot
 
 
 def _read(path: Path, project: str = MAIN_PROJECT) -> Studio:
@@ -36,11 +38,10 @@ def _to_second_project(page: BrowserPage) -> None:
 def test_approvals_page_shows_signoffs_filters_and_one_versions_detail(
         operations_store: DashboardStore, page: BrowserPage, dashboard_server: DashboardServer,
         tmp_path: Path) -> None:
-    producer = _load_dashboard()
     with _read(operations_store.path) as studio:
-        table, history, notes = producer.review_rows(studio)
-        states = {(a.asset_id, v.version): studio.approval_state(a.asset_id, v.version).final
-                  for a in studio.assets() for v in studio.asset_versions(a.asset_id)}
+        table, history, notes = review_rows(studio)
+        states = {(a, v): studio.approval_state(a, v).final
+                  for a in studio.assets()["asset_id"] for v in studio.asset_versions(a)["version"]}
     finals = list(states.values())
     assert {"approved", "rejected", "pending"} <= set(finals)  # the round has every outcome
     assert sorted(table["Status"]) == sorted(finals)
@@ -88,8 +89,7 @@ def test_approvals_page_shows_signoffs_filters_and_one_versions_detail(
 def test_usage_page_shows_periods_quota_invoices_and_draft(
         operations_store: DashboardStore, page: BrowserPage, dashboard_server: DashboardServer,
         tmp_path: Path) -> None:
-    producer = _load_dashboard()
-    current, previous = producer.billing_periods()
+    current, previous = billing_periods()
     with _read(operations_store.path) as studio:
         usage = {p: studio.usage_report(p) for p in (current, previous)}
         invoices = studio.invoices()
@@ -130,10 +130,9 @@ def test_usage_page_shows_periods_quota_invoices_and_draft(
 
 def test_usage_page_says_when_nothing_was_used(tmp_path: Path) -> None:
     """A tenant without any usage or invoice gets the empty-state message, not empty tables."""
-    producer = _load_dashboard()
     store = Store.open(tmp_path / "empty.duckdb", migrations=ALL_MIGRATIONS)
     try:
-        view = producer.usage_page(Studio(store, "fresh-tenant", "first-project", Settings()), "")
+        view = usage_page(Studio(store, "fresh-tenant", "first-project", Settings()), "")
     finally:
         store.close()
     assert isinstance(view, pn.pane.Alert) and "No usage recorded yet" in view.object
@@ -146,7 +145,7 @@ def test_timeline_page_shows_tasks_and_shoot_days(
     with _read(operations_store.path) as studio:
         tasks = studio.tasks()
         shoot = studio.schedule(main.script_id).dates()
-    dated = [t for t in tasks if t.start_date or t.due_date]
+    dated = [t for t in tasks.iter_rows(named=True) if t["start_date"] or t["due_date"]]
     assert dated and shoot
     _open(page, dashboard_server, main.title, len(main.headings))
     _open_tab(page, "Timeline")
@@ -154,11 +153,11 @@ def test_timeline_page_shows_tasks_and_shoot_days(
     header = page.page.locator(".timeline-header")
     header.first.wait_for(state="visible")
     kpis = page.page.locator(".timeline-kpis")
-    kpis.get_by_text(str(len(tasks)), exact=True).first.wait_for(state="visible")
+    kpis.get_by_text(str(tasks.height), exact=True).first.wait_for(state="visible")
     kpis.get_by_text(str(len(shoot)), exact=True).first.wait_for(state="visible")
     _chart(page, ".timeline-chart")
     tasks_shown = _cells(page, ".timeline-table", "Task")
-    assert sorted(t for t in tasks_shown if not t.startswith("Shoot day")) == sorted(t.name for t in dated)
+    assert sorted(t for t in tasks_shown if not t.startswith("Shoot day")) == sorted(t["name"] for t in dated)
     assert [t for t in tasks_shown if t.startswith("Shoot day")] == [f"Shoot day {n}" for n in
                                                                      range(1, len(shoot) + 1)]
     lanes = _cells(page, ".timeline-table", "Lane")

@@ -17,6 +17,18 @@ import polars as pl
 import pytest
 from PIL import Image
 
+from dashboards.pages import callsheet
+from dashboards.pages.budget import DAY_COST_KINDS, cost_by_shoot_day, money
+from dashboards.pages.callsheet import day_label, records_for
+from dashboards.pages.dood import DOOD_COLOURS
+from dashboards.pages.script import change_summary, pages_label, scenes_per_character
+from dashboards.pages.stripboard import (
+    calendar_html,
+    day_break_label,
+    day_totals,
+    strip_colour,
+    stripboard_html,
+)
 from studio_kit.settings import Settings
 from studio_kit.store import StoreError
 from studio_kit.studio import Studio
@@ -148,7 +160,6 @@ def _rgb(hex_colour: str) -> str:
 
 def test_stripboard_page_shows_the_stored_board(page: BrowserPage, dashboard_server: DashboardServer,
                                                 dashboard_store: DashboardStore, tmp_path: Path) -> None:
-    producer = _load_dashboard()
     main, board = dashboard_store.projects[MAIN_PROJECT], dashboard_store.schedule
     _open(page, dashboard_server, main.title, len(main.headings))
     _open_tab(page, "Stripboard")
@@ -158,7 +169,7 @@ def test_stripboard_page_shows_the_stored_board(page: BrowserPage, dashboard_ser
     assert [c.strip() for c in page.page.locator(".stripboard-board td.sb-scene").all_inner_texts()] == \
         list(board.numbers)
     bars = [t.strip() for t in page.page.locator(".stripboard-board tr.day-break").all_inner_texts()]
-    assert bars == [producer.day_break_label(d, w, e) for d, w, e in board.days]
+    assert bars == [day_break_label(d, w, e) for d, w, e in board.days]
     assert bars[0].startswith("End of Day 1 — Mon Mar 1, 2027 — ")  # the fixture's start date
     # The calendar marks exactly the board's shoot dates, each with its day number.
     cal = page.page.locator(".shoot-calendar td.shoot")
@@ -168,7 +179,7 @@ def test_stripboard_page_shows_the_stored_board(page: BrowserPage, dashboard_ser
     assert "Day 1" in cal.first.inner_text()
     # Every strip wears its INT/EXT and D/N colour, whichever kinds the board holds.
     backgrounds = strips.evaluate_all("rows => rows.map(r => getComputedStyle(r).backgroundColor)")
-    assert backgrounds == [_rgb(producer.strip_colour(ie, dn)[0]) for ie, dn in board.kinds]
+    assert backgrounds == [_rgb(strip_colour(ie, dn)[0]) for ie, dn in board.kinds]
     assert len(set(backgrounds)) >= 3
 
     kpis = page.page.locator(".schedule-kpis")
@@ -204,7 +215,6 @@ def test_stripboard_page_shows_the_stored_board(page: BrowserPage, dashboard_ser
 
 def test_dood_page_shows_the_stored_day_out_of_days(page: BrowserPage, dashboard_server: DashboardServer,
                                                    dashboard_store: DashboardStore, tmp_path: Path) -> None:
-    producer = _load_dashboard()
     main, dood = dashboard_store.projects[MAIN_PROJECT], dashboard_store.schedule.dood
     assert any("SW" in codes.values() for codes in dood.values())
     assert any("WF" in codes.values() for codes in dood.values())
@@ -219,7 +229,7 @@ def test_dood_page_shows_the_stored_day_out_of_days(page: BrowserPage, dashboard
         .filter(td => td.textContent.trim()).map(td => [td.dataset.date, td.textContent.trim()])))""")
     assert shown == list(dood.values())
     sw = page.page.locator(".dood-grid td.dood-code", has_text="SW").first
-    assert sw.evaluate("td => getComputedStyle(td).backgroundColor") == _rgb(producer.DOOD_COLOURS["SW"])
+    assert sw.evaluate("td => getComputedStyle(td).backgroundColor") == _rgb(DOOD_COLOURS["SW"])
 
     shot = _shot(tmp_path, "producer_dood.png")
     page.page.screenshot(path=str(shot), full_page=True)
@@ -236,15 +246,14 @@ def _cells(page: BrowserPage, table: str, field: str) -> list[str]:
 def test_budget_page_shows_the_top_sheet_its_detail_and_charts(page: BrowserPage, dashboard_server: DashboardServer,
                                                                dashboard_store: DashboardStore,
                                                                tmp_path: Path) -> None:
-    producer = _load_dashboard()
     main, budget = dashboard_store.projects[MAIN_PROJECT], dashboard_store.budget
     _open(page, dashboard_server, main.title, len(main.headings))
     _open_tab(page, "Budget")
 
     kpis = page.page.locator(".budget-kpis")
     kpis.get_by_text("Grand total", exact=True).first.wait_for(state="visible")
-    assert producer.money(budget.grand_total).startswith("$")
-    kpis.get_by_text(producer.money(budget.grand_total), exact=True).first.wait_for(state="visible")
+    assert money(budget.grand_total).startswith("$")
+    kpis.get_by_text(money(budget.grand_total), exact=True).first.wait_for(state="visible")
     assert _cells(page, ".budget-top-sheet", "Acct") == list(budget.accounts)
     for chart in (".budget-account-chart", ".budget-day-chart"):
         canvas = page.page.locator(f"{chart} canvas").first
@@ -273,7 +282,6 @@ def test_budget_page_shows_the_top_sheet_its_detail_and_charts(page: BrowserPage
 
 def test_call_sheet_page_follows_the_day_picker(page: BrowserPage, dashboard_server: DashboardServer,
                                                dashboard_store: DashboardStore, tmp_path: Path) -> None:
-    producer = _load_dashboard()
     main, sheets = dashboard_store.projects[MAIN_PROJECT], dashboard_store.budget.call_sheets
     assert len(sheets) >= 2 and sheets[0][3] != sheets[1][3]
     _open(page, dashboard_server, main.title, len(main.headings))
@@ -282,13 +290,13 @@ def test_call_sheet_page_follows_the_day_picker(page: BrowserPage, dashboard_ser
     sheet = page.page.locator(".callsheet")
     picker = page.page.locator(".callsheet-picker select")
     for day, when, total, first_scene in sheets[:2]:
-        picker.select_option(label=producer.day_label(day, when))
+        picker.select_option(label=day_label(day, when))
         sheet.get_by_text(f"Day {day} of {total}", exact=True).first.wait_for(state="visible")
         scenes = sheet.locator("h2", has_text="Scenes").locator("xpath=following-sibling::table[1]")
         assert scenes.locator("tr").nth(1).locator("td").first.inner_text().strip() == first_scene
     # The first sheet is the board's first day that shoots: the fixture's start date or, when the
     # board keeps that day empty, a later one.
-    assert picker.locator("option").all_inner_texts()[0] == producer.day_label(1, sheets[0][1])
+    assert picker.locator("option").all_inner_texts()[0] == day_label(1, sheets[0][1])
     assert sheets[0][1] >= SCHEDULE_START
     shot = _shot(tmp_path, "producer_callsheet.png")
     page.page.screenshot(path=str(shot), full_page=True)
@@ -369,25 +377,24 @@ def test_reader_never_opens_the_store_for_writing(dashboard_store: DashboardStor
 
 @pytest.mark.parametrize(("eighths", "label"), [(0, "0"), (3, "3/8"), (8, "1"), (21, "2 5/8")])
 def test_pages_label(eighths: int, label: str) -> None:
-    assert _load_dashboard().pages_label(eighths) == label
+    assert pages_label(eighths) == label
 
 
 def test_pages_label_refuses_negative_lengths() -> None:
     with pytest.raises(ValueError, match="negative"):
-        _load_dashboard().pages_label(-1)
+        pages_label(-1)
 
 
 def test_scenes_per_character_counts_every_appearance() -> None:
     scenes = pl.DataFrame({"characters": [["MARA", "JONAS"], None, ["MARA"], ["ILSE", "MARA"]]})
-    counts = _load_dashboard().scenes_per_character(scenes)
+    counts = scenes_per_character(scenes)
     assert counts.rows() == [("MARA", 3), ("ILSE", 1), ("JONAS", 1)]
 
 
 def test_change_summary_drops_zero_counts_and_refuses_non_objects() -> None:
-    producer = _load_dashboard()
-    assert producer.change_summary('{"unchanged": 39, "changed": 5, "added": 0}') == "39 unchanged, 5 changed"
+    assert change_summary('{"unchanged": 39, "changed": 5, "added": 0}') == "39 unchanged, 5 changed"
     with pytest.raises(ValueError, match="JSON object"):
-        producer.change_summary("[1, 2]")
+        change_summary("[1, 2]")
 
 
 @pytest.mark.parametrize(("int_ext", "day_night", "colour"), [
@@ -395,11 +402,10 @@ def test_change_summary_drops_zero_counts_and_refuses_non_objects() -> None:
     ("INT/EXT", "N", "#8fd18b"), ("INT", "", "#ffffff"),
 ])
 def test_strip_colours_follow_the_paper_convention(int_ext: str, day_night: str, colour: str) -> None:
-    assert _load_dashboard().strip_colour(int_ext, day_night)[0] == colour
+    assert strip_colour(int_ext, day_night)[0] == colour
 
 
 def test_stripboard_html_ends_every_day_with_a_bar() -> None:
-    producer = _load_dashboard()
     strips = pl.DataFrame({
         "day": [1, 1, 2], "position": [1, 0, 0],
         "shoot_date": [date(2027, 3, 1), date(2027, 3, 1), date(2027, 3, 2)],
@@ -408,17 +414,17 @@ def test_stripboard_html_ends_every_day_with_a_bar() -> None:
         "eighths": [5, 6, 8], "hours": [1.0, 1.5, 2.0], "synopsis": ["Mara <runs>", "", ""],
         "scene_uid": ["a", "b", "c"],
     })
-    out = producer.stripboard_html(strips, {1: "MARA", 2: "JONAS"},
-                                   [date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)])
+    out = stripboard_html(strips, {1: "MARA", 2: "JONAS"},
+                          [date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)])
     assert out.index('data-scene="3A"') < out.index('data-scene="7"') < out.index('data-scene="12"')
     assert out.count('class="day-break"') == 3
     assert "End of Day 1 — Mon Mar 1, 2027 — 1 3/8 pages" in out
     assert "End of Day 2 — Tue Mar 2, 2027 — 1 pages" in out
     assert "End of Day 3 — Wed Mar 3, 2027 — no scenes" in out  # an empty shoot day keeps its bar
     assert "Mara &lt;runs&gt;" in out and 'title="MARA, JONAS"' in out
-    totals = producer.day_totals(strips)
+    totals = day_totals(strips)
     assert totals.select("day", "eighths", "scenes").rows() == [(1, 11, 2), (2, 8, 1)]
-    padded = producer.day_totals(strips, [date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)])
+    padded = day_totals(strips, [date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)])
     assert padded.select("day", "eighths", "scenes").rows() == [(1, 11, 2), (2, 8, 1), (3, 0, 0)]
 
 
@@ -434,7 +440,6 @@ def _detail(*lines: tuple[str, float, float]) -> pl.DataFrame:
 
 
 def test_cost_by_shoot_day_books_each_linked_line_on_its_days() -> None:
-    producer = _load_dashboard()
     days = [[_strip("1", "TRAIN", (1, 2)), _strip("2", "TRAIN", (1,))], [_strip("3", "BRIDGE", (2,))],
             [_strip("4", "TRAIN", ())]]
     detail = _detail(
@@ -447,28 +452,26 @@ def test_cost_by_shoot_day_books_each_linked_line_on_its_days() -> None:
         ("schedule:prep+shoot+wrap", 7, 5000.0),  # belongs to no day
         ("", 1, 25000.0),
     )
-    out = producer.cost_by_shoot_day(days, {"1": 1000.0, "2": 400.0}, detail, shoot_weeks=1.0)
+    out = cost_by_shoot_day(days, {"1": 1000.0, "2": 400.0}, detail, shoot_weeks=1.0)
     got = {(d, k): a for d, k, a in out.iter_rows()}
     assert got[(1, "Cast")] == 1400.0 and got[(2, "Cast")] == 400.0 and got[(3, "Cast")] == 0.0
     assert [got[(d, "Background")] for d in (1, 2, 3)] == [0.0, 600.0, 0.0]
     assert [got[(d, "Locations")] for d in (1, 2, 3)] == [1000.0, 700.0, 1000.0]
     assert [got[(d, "Crew & equipment")] for d in (1, 2, 3)] == [500.0, 500.0, 500.0]
-    assert out.height == 3 * len(producer.DAY_COST_KINDS)
+    assert out.height == 3 * len(DAY_COST_KINDS)
 
 
 def test_cost_by_shoot_day_needs_a_day_rate_for_working_cast() -> None:
-    producer = _load_dashboard()
     with pytest.raises(ValueError, match="cast 7 works on shoot day 1"):
-        producer.cost_by_shoot_day([[_strip("1", "TRAIN", (7,))]], {}, _detail(), shoot_weeks=0.2)
-    assert producer.cost_by_shoot_day([], {}, _detail(), shoot_weeks=0.0).is_empty()
+        cost_by_shoot_day([[_strip("1", "TRAIN", (7,))]], {}, _detail(), shoot_weeks=0.2)
+    assert cost_by_shoot_day([], {}, _detail(), shoot_weeks=0.0).is_empty()
 
 
 def test_records_day_labels_and_money() -> None:
-    producer = _load_dashboard()
-    assert producer.records_for("night-train") == Path(APP).parents[1] / "data/sample/night_train_production.toml"
-    assert producer.records_for("second-unit") is None
-    assert producer.day_label(1, date(2027, 3, 1)) == "Day 1 — Mon Mar 1"
-    assert producer.money(908711.36) == "$908,711"
+    assert records_for("night-train") == Path(APP).parents[1] / "data/sample/night_train_production.toml"
+    assert records_for("second-unit") is None
+    assert day_label(1, date(2027, 3, 1)) == "Day 1 — Mon Mar 1"
+    assert money(908711.36) == "$908,711"
 
 
 def test_call_sheet_page_says_where_the_production_records_go(dashboard_store: DashboardStore, tmp_path: Path,
@@ -476,10 +479,10 @@ def test_call_sheet_page_says_where_the_production_records_go(dashboard_store: D
     producer = _load_dashboard()
     names = list(producer.PAGES)
     assert names.index("Call sheet") == names.index("Budget") + 1
-    monkeypatch.setattr(producer, "SAMPLE_DIR", tmp_path)  # a data folder without the sample's records
+    monkeypatch.setattr(callsheet, "SAMPLE_DIR", tmp_path)  # a data folder without the sample's records
     reader = producer.StoreReader(dashboard_store.path, tenant=TENANT, settings=Settings())
     with reader.studio(MAIN_PROJECT) as studio:
-        view = producer.callsheet_page(studio, dashboard_store.projects[MAIN_PROJECT].script_id)
+        view = callsheet.callsheet_page(studio, dashboard_store.projects[MAIN_PROJECT].script_id)
     assert isinstance(view, pn.pane.Alert) and "no-records" in view.css_classes
     assert str(tmp_path / "night_train_production.toml") in view.object
 
@@ -488,12 +491,11 @@ def test_calendar_html_marks_shoot_dates_and_leaves_weekends_off() -> None:
     from studio_kit.preproduction.calendar import ShootCalendar
     from studio_kit.preproduction.schedule import Strip
 
-    producer = _load_dashboard()
     cal = ShootCalendar(date(2027, 3, 1), holidays={date(2027, 3, 3)})
     dates = cal.dates(3)  # Mon 1, Tue 2, Thu 4 (Wed 3 is a holiday)
     days = [[Strip("a", "1", "SET", eighths=8, day_night="D")], [Strip("b", "2", "SET", eighths=12, day_night="N")],
             [Strip("c", "3A", "SET", eighths=4)]]
-    out = producer.calendar_html(cal, days, dates)
+    out = calendar_html(cal, days, dates)
     assert "March 2027" in out
     assert out.count("<td class='shoot") == 3 and "<td class='shoot night'" in out
     assert "data-date='2027-03-04'" in out and "3 holiday" in out

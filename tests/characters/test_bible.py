@@ -19,8 +19,8 @@ from studio_kit.characters.bible import (
     introductions,
     story_days,
 )
-from studio_kit.preproduction.schedule import cast_ids_for
 from studio_kit.screenplay.analysis import analyze, load_script
+from studio_kit.screenplay.cast import cast_ids_for
 from studio_kit.screenplay.pagination import layout_for
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "night_train.fountain"

@@ -10,18 +10,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from studio_kit.characters.options import LockOptions
 from studio_kit.characters.service import CharacterError
 from studio_kit.characters.sheets import cosine, crop, sheet_pdf
+from studio_kit.common.errors import NotFound
 from studio_kit.generation.base import ImageRequest
 from studio_kit.settings import Settings
-from studio_kit.store import StoreError
 from studio_kit.studio import Studio
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "night_train.fountain"
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
+def studio(tmp_path_factory, shared_ray):
     root = tmp_path_factory.mktemp("characters")
     s = Studio.open(Settings(out_dir=root / "out"), project="night-train", store_path=root / "studio.duckdb")
     s.ingest_script(SAMPLE)
@@ -42,12 +43,12 @@ def test_create_is_idempotent_and_keeps_versions(studio):
 def test_shots_need_a_locked_character(studio):
     with pytest.raises(CharacterError, match="lock it first"):
         studio.render_character_shot(ImageRequest("x"), ["ilse"], key="unlocked")
-    with pytest.raises(StoreError, match="known: mara"):
+    with pytest.raises(NotFound, match="known: mara"):
         studio.character("nobody")
 
 
 def test_lock_freezes_references_embedding_and_palette(studio):
-    locked = studio.lock_character("MARA", seed=7)
+    locked = studio.lock_character("MARA", options=LockOptions(seed=7))
     lock = locked.lock
     assert locked.version == 1 and lock.seed == 7 and lock.seed_policy == "fixed"
     assert len(lock.reference_images) == 5 and len(set(lock.reference_images)) == 5

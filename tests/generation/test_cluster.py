@@ -7,6 +7,7 @@ worker ends failed after max_attempts, and that usage is never counted twice."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 from studio_kit.generation import jobs  # noqa: E402
 from studio_kit.generation.base import BackendSpec, ImageRequest  # noqa: E402
-from studio_kit.generation.runner import Runner  # noqa: E402
+from studio_kit.generation.runner import Runner, retry_ray_start  # noqa: E402
 from studio_kit.settings import Settings  # noqa: E402
 from studio_kit.store import Store  # noqa: E402
 from tests.generation.runner_backends import GradientBackend  # noqa: E402
@@ -27,7 +28,7 @@ ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.slow, pytest.mark.own_ray, pytest.mark.timeout(240)]
 
 
 def gpu_spec(num_gpus: float = 1.0, batch_size: int = 2, **options) -> BackendSpec:
@@ -35,24 +36,43 @@ def gpu_spec(num_gpus: float = 1.0, batch_size: int = 2, **options) -> BackendSp
                        batch_size=batch_size, options={"sleep": 0.05, **options})
 
 
+def _start_cluster(built: list[Cluster]) -> Cluster:
+    """The head (CPU only) and two GPU nodes, and the driver connected to them."""
+    c = Cluster()
+    built.append(c)
+    c.add_node(num_cpus=1, num_gpus=0, include_dashboard=False)  # the first node added is the head
+    for _ in range(2):
+        c.add_node(num_cpus=1, num_gpus=1, resources={"render": 2})
+    c.wait_for_nodes()
+    ray.init(address=c.address, log_to_driver=False)
+    return c
+
+
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(ray_session):
+    ray_session.release()  # this module needs Ray to itself; the next module that asks gets it back
     os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
     # the cluster's own temp root (Cluster writes <root>/ray/ray_current_cluster there, not in /tmp/ray)
     temp = tempfile.mkdtemp(prefix="skcl-")
     os.makedirs(os.path.join(temp, "ray"))
     os.environ["RAY_TMPDIR"] = temp
-    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0, "include_dashboard": False})
+    built: list[Cluster] = []
+
+    def stop() -> None:
+        ray.shutdown()
+        while built:
+            built.pop().shutdown()
+
     try:
-        for _ in range(2):
-            c.add_node(num_cpus=1, num_gpus=1, resources={"render": 2})
-        c.wait_for_nodes()
-        ray.init(address=c.address, log_to_driver=False)
+        # a loaded machine can time a node out during start-up: tried again (a fresh cluster), then named
+        c = retry_ray_start(lambda: _start_cluster(built), what="Starting the simulated 3-node Ray cluster",
+                            cleanup=stop, marker=temp, hint="The machine may be overloaded: run these tests again "
+                            "when it is quieter")
         yield c
     finally:
-        ray.shutdown()
-        c.shutdown()
+        stop()
         os.environ.pop("RAY_TMPDIR", None)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import json
 
 import pytest
 
-from studio_kit.generation import artifacts, jobs, metering
+from studio_kit.common.errors import NotFound
+from studio_kit.generation import jobs, metering
 from studio_kit.generation.base import BackendSpec, ImageRequest
-from studio_kit.store import Store
+from studio_kit.store import Store, artifacts
 
 SPEC = BackendSpec("image", "procedural", "procedural/storyboard-v1", device="cpu", batch_size=4)
 
@@ -117,7 +118,7 @@ def test_job_table_is_tenant_isolated(store):
     jb = jobs.submit(b, "image", ImageRequest("x"), SPEC, idempotency_key="k")  # same key, other tenant
     assert ja != jb
     assert jobs.list_jobs(a)["job_id"].to_list() == [ja]
-    with pytest.raises(KeyError, match=jb):
+    with pytest.raises(NotFound, match=jb):
         jobs.get(a, jb)
     jobs.cancel(b, jb)
     assert jobs.get(a, ja)["status"] == "queued"
@@ -169,7 +170,7 @@ def test_finish_many_with_an_unknown_job_records_nothing(store):
     scope = store.ensure_project("acme", "p")
     job_id = jobs.submit(scope, "image", ImageRequest("x"), SPEC)
     jobs.mark_running(scope, [job_id])
-    with pytest.raises(KeyError, match="job-missing"):
+    with pytest.raises(NotFound, match="job-missing"):
         jobs.finish_many(scope, [(job_id, jobs.JobResult(gpu_seconds=1.0)), ("job-missing", jobs.JobResult())])
     assert jobs.get(scope, job_id)["status"] == "running" and _usage_rows(scope) == 0
 

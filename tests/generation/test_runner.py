@@ -9,7 +9,6 @@ import importlib.util
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,26 +17,25 @@ import pytest
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-from studio_kit.generation import artifacts, jobs, metering  # noqa: E402
+from studio_kit.common.errors import Unavailable  # noqa: E402
+from studio_kit.generation import jobs, metering  # noqa: E402
 from studio_kit.generation.base import BackendSpec, ImageRequest  # noqa: E402
 from studio_kit.generation.runner import Runner  # noqa: E402
 from studio_kit.settings import Settings  # noqa: E402
-from studio_kit.store import Store  # noqa: E402
+from studio_kit.store import (
+    Store,  # noqa: E402
+    artifacts,  # noqa: E402
+)
 from tests.generation.runner_backends import GradientBackend, OptionsEchoBackend  # noqa: E402
 
 ray = pytest.importorskip("ray")
-REPO = Path(__file__).resolve().parents[2]
 SPEC = BackendSpec("image", "gradient", "test/gradient-v1", device="cpu", batch_size=4)
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    """One local Ray on loopback for the module; workers can import the test backends."""
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
-    temp = tempfile.mkdtemp(prefix="skrt-")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
-    yield
-    ray.shutdown()
+def local_ray(shared_ray):
+    """The session's local Ray on loopback (2 CPUs; workers can import the test backends)."""
+    return shared_ray
 
 
 @pytest.fixture
@@ -209,3 +207,92 @@ def test_admission_refuses_before_anything_is_queued(studio):
         runner.admit = None
     assert calls == [(SPEC.key(), 1)]
     assert scope.one("SELECT count(*) FROM {generation_job} WHERE idempotency_key LIKE 'no@%'")[0] == 0
+
+
+def test_ray_start_is_retried_when_the_node_timed_out_during_startup(tmp_path, monkeypatch):
+    """As on a loaded machine: ray.init times out twice, then starts. Ray is shut down after each
+    failed try and started on the third, with the same arguments (nothing is really started here)."""
+    from studio_kit.generation import runner as runner_module
+    from studio_kit.generation.runner import retry_ray_start, start_ray
+
+    calls, shutdowns, waits = [], [], []
+
+    def init(**kwargs):
+        calls.append(kwargs)
+        if len(calls) < 3:
+            raise Exception("The current node timed out during startup. This could happen because some of the "
+                            "raylet failed to startup or the GCS has become overloaded.")
+        return "started"
+
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.setattr(ray, "shutdown", lambda: shutdowns.append(len(calls)))
+    monkeypatch.setattr(runner_module, "START_BACKOFF_S", 0.0)
+    assert start_ray(address="local", include_dashboard=False, _temp_dir=str(tmp_path)) == "started"
+    assert calls == [{"address": "local", "include_dashboard": False, "_temp_dir": str(tmp_path)}] * 3
+    assert shutdowns == [1, 2]
+    calls.clear()
+    assert retry_ray_start(lambda: init(), what="Starting it", backoff=2.0, cleanup=lambda: None,
+                           sleep=waits.append) == "started"
+    assert waits == [2.0, 4.0]  # a short back-off, doubled
+
+
+def test_ray_that_never_starts_is_named_with_what_to_do(tmp_path, monkeypatch):
+    """Every try times out: the Runner raises RayStartError (Unavailable, which the CLI reports as
+    'studio: error: ...') saying what failed, how many times, and what to do."""
+    from studio_kit.generation import runner as runner_module
+    from studio_kit.generation.runner import RayStartError
+
+    tries = []
+
+    def init(**kwargs):
+        tries.append(kwargs["address"])
+        raise Exception("The current node timed out during startup.")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as if no Ray ran in this process
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+    monkeypatch.setattr(runner_module, "START_BACKOFF_S", 0.0)
+    settings = Settings(data_dir=tmp_path, assets_dir=tmp_path / "assets")
+    with Store.open(tmp_path / "s.duckdb", migrations=jobs.ALL_MIGRATIONS) as store:
+        scope = store.ensure_project("acme", "p")
+        with pytest.raises(RayStartError) as raised:
+            Runner(scope, settings, progress=False)
+    message = str(raised.value)
+    assert isinstance(raised.value, Unavailable) and tries == ["local"] * 3
+    assert "Starting a local Ray failed 3 times" in message
+    assert "timed out during startup" in message
+    assert "overloaded" in message and "ray start --head" in message and "RAY_ADDRESS" in message
+
+
+def test_other_ray_start_errors_are_not_retried(monkeypatch):
+    from studio_kit.generation.runner import start_ray
+
+    calls = []
+
+    def init(**kwargs):
+        calls.append(kwargs)
+        raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must not be provided.")
+
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+    with pytest.raises(ValueError, match="num_cpus"):
+        start_ray(address="127.0.0.1:6379", num_cpus=2)
+    assert len(calls) == 1
+
+
+def test_runner_joins_a_cluster_by_address_without_a_temp_dir_of_its_own(tmp_path, monkeypatch):
+    """settings.ray_address (RAY_ADDRESS): ray.init is given the address and no temp dir (a driver
+    naming a temp dir finds no node of the cluster with it and fails to connect); a local start keeps
+    its own temp dir. Nothing is started here."""
+    seen = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: seen.append(kw))
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+    with Store.open(tmp_path / "s.duckdb", migrations=jobs.ALL_MIGRATIONS) as store:
+        scope = store.ensure_project("acme", "p")
+        for address in ("127.0.0.1:6379", None):
+            settings = Settings(data_dir=tmp_path, assets_dir=tmp_path / "assets", ray_address=address)
+            Runner(scope, settings, progress=False).close()
+    joined, local = seen
+    assert joined["address"] == "127.0.0.1:6379" and "_temp_dir" not in joined
+    assert local["address"] == "local" and "skray-" in local["_temp_dir"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from studio_kit.common.errors import NotFound
 from studio_kit.management import reviews
 from studio_kit.management.access import AccessDenied
 
@@ -28,9 +29,9 @@ def test_comments_hang_on_a_version(world, take):
     sup = world.studio("sup")
     sup.comment(take, 1, "arc too flat")
     sup.comment(take, 2, "better", client_visible=True)
-    assert [c.text for c in sup.comments(take, 1)] == ["arc too flat"]
-    assert [(c.text, c.client_visible, c.author) for c in sup.comments(take, 2)] == [("better", True, "sup")]
-    with pytest.raises(reviews.AssetError, match="no version 9"):
+    assert sup.comments(take, 1)["text"].to_list() == ["arc too flat"]
+    assert sup.comments(take, 2).select("text", "client_visible", "author").rows() == [("better", True, "sup")]
+    with pytest.raises(NotFound, match="no version 9"):
         sup.comment(take, 9, "?")
     with pytest.raises(reviews.ReviewError, match="empty"):
         sup.comment(take, 1, "  ")
@@ -39,20 +40,21 @@ def test_comments_hang_on_a_version(world, take):
 def test_candidates_validated_rejected_neutral(world, take):
     sup = world.studio("sup")
     cands = sup.candidates(take, 1)
-    assert [c.decision for c in cands] == ["neutral"] * 3
-    sup.validate_candidate(take, 1, cands[0].sha256, "validated")
-    sup.validate_candidate(take, 1, cands[1].sha256, "rejected")
-    sup.validate_candidate(take, 1, cands[1].sha256, "neutral")
-    sup.validate_candidate(take, 1, cands[2].sha256, "rejected")
-    assert [(c.name, c.decision) for c in sup.candidates(take, 1)] == [
+    assert cands["decision"].to_list() == ["neutral"] * 3
+    sha = cands["sha256"].to_list()
+    sup.validate_candidate(take, 1, sha[0], "validated")
+    sup.validate_candidate(take, 1, sha[1], "rejected")
+    sup.validate_candidate(take, 1, sha[1], "neutral")
+    sup.validate_candidate(take, 1, sha[2], "rejected")
+    assert sup.candidates(take, 1).select("name", "decision").rows() == [
         ("take0.png", "validated"), ("take1.png", "neutral"), ("take2.png", "rejected")]
     assert len(world.audit("review.candidate", "ok")) == 4
     with pytest.raises(AccessDenied, match="may not review.approve"):
-        world.studio("art").validate_candidate(take, 1, cands[0].sha256, "rejected")
-    with pytest.raises(reviews.ReviewError, match="no candidate"):
-        sup.validate_candidate(take, 2, cands[0].sha256, "validated")
+        world.studio("art").validate_candidate(take, 1, sha[0], "rejected")
+    with pytest.raises(NotFound, match="no candidate"):
+        sup.validate_candidate(take, 2, sha[0], "validated")
     with pytest.raises(reviews.ReviewError, match="decision 'maybe'"):
-        sup.validate_candidate(take, 1, cands[0].sha256, "maybe")
+        sup.validate_candidate(take, 1, sha[0], "maybe")
 
 
 def test_default_chain_in_order_to_final_approval(world, take):
@@ -98,7 +100,8 @@ def test_configured_chain_with_a_person_step(world, take):
     with pytest.raises(reviews.ReviewError, match="exactly one of 'role' or 'person'"):
         pm.set_signoff_chain([{"name": "director"}])
     pm.set_signoff_chain([{"name": "director", "person": "sup-snd"}, {"name": "producer", "role": "production_manager"}])
-    assert world.studio("art").signoff_chain()[0] == {"name": "director", "person": "sup-snd"}
+    assert world.studio("art").signoff_chain().row(0, named=True) == {"name": "director", "role": None,
+                                                                 "person": "sup-snd"}
     with pytest.raises(AccessDenied, match="signed by sup-snd"):
         world.studio("sup").sign_off(take, 1, "director")
     world.studio("sup-snd").sign_off(take, 1, "director")
@@ -117,17 +120,17 @@ def test_client_playlists_and_client_visible_comments(world, take):
     sup.comment(take, 2, "internal: timing off by 2 frames")
     sup.comment(take, 2, "for the client: new version", client_visible=True)
 
-    assert [p.playlist_id for p in cli.playlists()] == [shared.playlist_id]
-    assert {p.playlist_id for p in pm.playlists()} == {internal.playlist_id, shared.playlist_id}
+    assert cli.playlists()["playlist_id"].to_list() == [shared.playlist_id]
+    assert set(pm.playlists()["playlist_id"]) == {internal.playlist_id, shared.playlist_id}
     with pytest.raises(AccessDenied, match="not shared with you"):
         cli.playlist(internal.playlist_id)
-    files = cli.playlist_versions(shared.playlist_id)
+    files = cli.playlist_versions(shared.playlist_id).to_dicts()
     assert [(f["asset_id"], f["version"], len(f["files"])) for f in files] == [(take, 2, 1)]
     assert "assignees" not in json.dumps(files)
-    assert [c.text for c in cli.comments(take, 2)] == ["for the client: new version"]
+    assert cli.comments(take, 2)["text"].to_list() == ["for the client: new version"]
     c = cli.comment(take, 2, "love it")
     assert c.client_visible
-    assert "love it" in [c.text for c in sup.comments(take, 2)]
+    assert "love it" in sup.comments(take, 2)["text"].to_list()
     # version 1 is only in the internal playlist: the client can neither read nor note it
     with pytest.raises(AccessDenied, match="client playlist"):
         cli.comments(take, 1)
@@ -143,12 +146,12 @@ def test_client_playlists_and_client_visible_comments(world, take):
 def test_vendor_reviews_only_their_assets_and_no_playlists(world, take):
     ven, pm = world.studio("ven"), world.studio("pm")
     pm.create_playlist("dailies")
-    assert ven.playlists() == []
+    assert ven.playlists().is_empty()
     with pytest.raises(AccessDenied, match="vendors see only assets"):
         ven.comments(take, 1)
     pm.assign_task("anim-12a", "ven")
     ven.comment(take, 1, "fixed the arc")
-    assert [c.author for c in ven.comments(take, 1)] == ["ven"]
+    assert ven.comments(take, 1)["author"].to_list() == ["ven"]
 
 
 def test_non_members_and_other_tenants_refused(world, take):
@@ -162,25 +165,26 @@ def test_non_members_and_other_tenants_refused(world, take):
 
 
 def test_every_management_operation_checks_first():
-    """Static guard: each public ManagementOps method's first statement is ``self._check(...)``
-    with an action the permission matrix knows (or the client/staff review switch)."""
+    """Static guard: each public ManagementOps method is declared with ``@operation(...)`` (the check
+    runs before the method body) with an action the permission matrix knows (and, for the
+    client/staff review switch, a client action it knows too)."""
     import ast
     import inspect
     import textwrap
 
-    from studio_kit.management.access import ACTIONS
+    from studio_kit.management.access import ACTIONS, operations_of
     from studio_kit.management.ops import ManagementOps
 
     tree = ast.parse(textwrap.dedent(inspect.getsource(ManagementOps)))
     methods = [n for n in tree.body[0].body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
     assert len(methods) >= 25
+    ops = operations_of(ManagementOps)
     for fn in methods:
-        body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-        call = body[0].value if isinstance(body[0], ast.Expr) else None
-        assert isinstance(call, ast.Call) and ast.unparse(call.func) == "self._check", fn.name
-        action = call.args[0]
-        if isinstance(action, ast.Constant):
-            assert action.value in ACTIONS, fn.name
-        else:
-            assert ast.unparse(action).startswith("self._review_action("), fn.name
-            assert action.args[0].value in ACTIONS, fn.name
+        calls = [d for d in fn.decorator_list if isinstance(d, ast.Call) and ast.unparse(d.func) == "operation"]
+        assert len(calls) == 1 and fn.decorator_list[0] is calls[0], fn.name
+        action = calls[0].args[0]
+        assert isinstance(action, ast.Constant) and action.value in ACTIONS, fn.name
+        client = {k.arg: k.value for k in calls[0].keywords}.get("client_action")
+        if client is not None:
+            assert isinstance(client, ast.Constant) and client.value in ACTIONS, fn.name
+        assert fn.name in ops and ops[fn.name].action == action.value, fn.name

@@ -15,8 +15,8 @@ SCRIPT = ROOT / "tests" / "fixtures" / "fountain" / "afterwriting-test.fountain"
 def test_studio_operations_tour_with_overridden_parameters(tmp_path):
     out_dir = tmp_path / "nb06"
     from studio_kit.characters.bible import slug
-    from studio_kit.preproduction.schedule import cast_ids_for
     from studio_kit.screenplay.analysis import analyze, load_script
+    from studio_kit.screenplay.cast import cast_ids_for
 
     a = analyze(load_script(SCRIPT))
     cast = sorted(cast_ids_for(a.scenes, a.screenplay), key=cast_ids_for(a.scenes, a.screenplay).get)[:2]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from studio_kit.common.errors import Invalid, NotFound
 from studio_kit.generation import jobs, metering
 from studio_kit.generation.base import BackendSpec, ImageRequest
 from studio_kit.management import access
@@ -154,7 +155,7 @@ def test_invoice_draft_issue_immutable_and_numbered(store):
     with pytest.raises(billing.InvoiceImmutable, match="changed after it was issued"):
         billing.verify_invoice(store, "acme", oct_inv.invoice_id)
     # another tenant cannot read it
-    with pytest.raises(billing.BillingError, match="no invoice"):
+    with pytest.raises(NotFound, match="no invoice"):
         billing.get_invoice(store, "rival", sep_inv.invoice_id)
     log = access.audit_log(store, "acme")
     assert log.filter(log["action"] == "invoice.issue").height == 2
@@ -163,7 +164,7 @@ def test_invoice_draft_issue_immutable_and_numbered(store):
 def test_no_plan_no_invoice(store):
     with pytest.raises(billing.BillingError, match="no price plan.*set_plan"):
         billing.draft_invoice(store, "acme", "2026-10")
-    with pytest.raises(billing.BillingError, match="known plans"):
+    with pytest.raises(Invalid, match="known plans"):
         billing.set_plan(store, "acme", "platinum", effective_from=date(2026, 1, 1))
 
 

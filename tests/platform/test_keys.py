@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from studio_kit.common.errors import NotFound
 from studio_kit.management import access
 from studio_kit.management.access import AccessDenied, Role
 from studio_kit.platform import billing, keys
 from studio_kit.platform.ops import PlatformOps
-from studio_kit.store import Store, StoreError
+from studio_kit.store import Store
 from studio_kit.studio import ALL_MIGRATIONS, Studio
 
 
@@ -114,7 +115,7 @@ def test_malformed_or_unknown_keys_get_one_generic_refusal(store, bad):
 
 def test_revoke(store):
     created = keys.create_api_key(store, "acme", "alice")
-    with pytest.raises(StoreError, match="no API key"):  # another tenant cannot revoke (or learn about) it
+    with pytest.raises(NotFound, match="no API key"):  # another tenant cannot revoke (or learn about) it
         keys.revoke_api_key(store, "rival", created.key_id, actor="bob")
     assert keys.revoke_api_key(store, "acme", created.key_id, actor="admin") is True
     assert keys.revoke_api_key(store, "acme", created.key_id, actor="admin") is False
@@ -144,7 +145,7 @@ def test_wrong_tenant_cannot_use_a_key(store):
     who = keys.authenticate(store, created.plaintext, tenant_id="acme")
     with pytest.raises(AccessDenied, match="not a project of your tenant"):
         access.authorize(store, who, "project.read", "rival", "other")
-    with pytest.raises(StoreError, match="no active person"):  # keys only for people of the tenant
+    with pytest.raises(NotFound, match="no active person"):  # keys only for people of the tenant
         keys.create_api_key(store, "acme", "bob")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from studio_kit import scripts
+from studio_kit.common.errors import Invalid, NotFound
 from studio_kit.preproduction.breakdown import Edit, tag_script
 from studio_kit.preproduction.breakdown_store import (
     MIGRATIONS,
@@ -20,8 +22,7 @@ from studio_kit.preproduction.breakdown_store import (
     tag_version,
 )
 from studio_kit.screenplay.analysis import analyze, load_script
-from studio_kit.store import Store, StoreError
-from studio_kit.writing import scripts
+from studio_kit.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = ROOT / "data/sample/night_train.fountain"
@@ -66,9 +67,9 @@ def test_save_load_round_trip_and_idempotent(scope):
 def test_save_refuses_foreign_scene_ids(scope):
     analysis, rep = ingest(scope, V1)
     bd = tag_script(analysis)  # indexes, not the store's scene uids
-    with pytest.raises(StoreError, match="does not have"):
+    with pytest.raises(Invalid, match="does not have"):
         save_breakdown(scope, "night-train", rep.version, bd)
-    with pytest.raises(StoreError, match="no saved breakdown"):
+    with pytest.raises(NotFound, match="no saved breakdown"):
         load_breakdown(scope, "night-train")
 
 
@@ -109,5 +110,5 @@ def test_edits_follow_scenes_into_the_revision(scope):
 
 
 def test_edit_needs_a_known_script(scope):
-    with pytest.raises(StoreError, match="ingest it first"):
+    with pytest.raises(NotFound, match="ingest it first"):
         add_edit(scope, "no-such-script", Edit("remove", PROPS, "GUN"))

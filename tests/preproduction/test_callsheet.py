@@ -18,6 +18,7 @@ from studio_kit.preproduction.callsheet import (
     to_html,
     write_all,
 )
+from studio_kit.preproduction.options import ScheduleOptions
 from studio_kit.preproduction.schedule import Strip
 from studio_kit.preproduction.schedule_store import dood_for
 from studio_kit.settings import Settings
@@ -34,7 +35,7 @@ def board(tmp_path_factory):
     path = tmp_path_factory.mktemp("callsheet") / "studio.duckdb"
     studio = Studio.open(Settings(), project="night-train", store_path=path)
     studio.ingest_script(SAMPLE)
-    stored = studio.plan_schedule(start=START, time_limit=2)
+    stored = studio.plan_schedule(start=START, options=ScheduleOptions(time_limit_s=2))
     cast, dood, bd = studio.cast(), studio.dood(), studio.breakdown()
     prod = production_records(RECORDS)
     sheets = build_call_sheets(stored, cast, dood, bd, prod)

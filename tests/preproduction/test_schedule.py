@@ -13,7 +13,6 @@ from studio_kit.preproduction.schedule import (
     Strip,
     Weights,
     board_feasible,
-    cast_ids_for,
     close_gaps,
     compare,
     evaluate,
@@ -24,6 +23,7 @@ from studio_kit.preproduction.schedule import (
     stripboard,
     strips_from_scenes,
 )
+from studio_kit.screenplay.cast import cast_ids_for
 
 SAMPLE = Path(__file__).parents[2] / "data" / "sample" / "night_train.fountain"
 
@@ -62,7 +62,7 @@ def test_solver_optimum_matches_brute_force_on_tiny_boards():
               strip("d", [3], 8, "LAKE", "N"), strip("e", [1, 3], 8)]
     pay = {1: 100, 2: 40, 3: 70}
     req = ScheduleRequest(strips, pay, capacity_eighths=32, max_days=3, weights=Weights(50, 30, 0),
-                          night_turnaround=True, time_limit=10)
+                          night_turnaround=True, time_limit_s=10)
     best = None
     for assign in itertools.product(range(3), repeat=len(strips)):
         days = [[s for s, d in zip(strips, assign, strict=True) if d == k] for k in range(3)]
@@ -113,7 +113,7 @@ def test_constraints_are_respected():
                     "N" if k % 4 == 0 else "D") for k in range(12)]
     req = ScheduleRequest(strips, {1: 300, 2: 200, 3: 100, 4: 50}, capacity_eighths=32, max_days=8,
                           actor_unavailable={2: {0, 1, 2}}, location_unavailable={"STATION": {3}},
-                          fixed_days={"s5": 6}, time_limit=8)
+                          fixed_days={"s5": 6}, time_limit_s=8)
     sch = solve_schedule(req)
     day_of = sch.day_of()
     assert sorted(day_of) == sorted(s.scene_uid for s in strips)
@@ -158,7 +158,7 @@ def test_drop_pickup_only_across_more_than_ten_days():
     strips = [strip("a", [1, 2]), strip("b", [1, 2]), strip("c", [2]), strip("z", [1, 3])]
     fixed = {"a": 0, "z": 13}
     req = ScheduleRequest(strips, {1: 100, 2: 10, 3: 10}, capacity_eighths=8, max_days=14, fixed_days=fixed,
-                          drop_pickup=True, time_limit=8, weights=Weights(0, 0, 0))
+                          drop_pickup=True, time_limit_s=8, weights=Weights(0, 0, 0))
     sch = solve_schedule(req)
     assert sch.cost.pay_days[1] == 3  # work 0, 1; dropped; picked up on day 14
     assert sch.cost.cast_pay == brute_pay(sch.days, req.cast_pay, drop=True)
@@ -189,7 +189,7 @@ def test_infeasible_after_checks_is_explained_by_constraint_group():
     # Each check passes alone; together the night turnaround blocks every board.
     strips = [strip("n", [1], 8, dn="N"), strip("d", [2], 8, dn="D")]
     req = ScheduleRequest(strips, {1: 1, 2: 1}, capacity_eighths=8, max_days=2, fixed_days={"n": 0},
-                          location_unavailable={}, time_limit=4)
+                          location_unavailable={}, time_limit_s=4)
     with pytest.raises(ScheduleInfeasible, match="night turnaround"):
         solve_schedule(req)
 
@@ -203,7 +203,7 @@ def test_sample_script_board():
     assert sorted(ids.values()) == list(range(1, len(ids) + 1))
     strips = strips_from_scenes(a.scenes, ids)
     pay = {i: 3000 if i <= 3 else 1000 if i <= 8 else 400 for i in ids.values()}
-    req = ScheduleRequest(strips, pay, capacity_eighths=40, time_limit=4)
+    req = ScheduleRequest(strips, pay, capacity_eighths=40, time_limit_s=4)
     sch = solve_schedule(req)
     assert sorted(sch.day_of()) == sorted(s.scene_uid for s in strips)
     assert all(sum(s.eighths for s in day) <= 40 for day in sch.days)

@@ -9,6 +9,8 @@ import polars as pl
 import pytest
 
 from studio_kit.cli import main
+from studio_kit.common.errors import Invalid, NotFound
+from studio_kit.preproduction.options import ScheduleOptions
 from studio_kit.preproduction.schedule import evaluate
 from studio_kit.preproduction.schedule_store import read_cast_rates, request_from
 from studio_kit.settings import Settings
@@ -26,19 +28,19 @@ def planned(tmp_path_factory):
     path = tmp_path_factory.mktemp("sched") / "studio.duckdb"
     studio = Studio.open(Settings(), project="night-train", store_path=path)
     studio.ingest_script(SAMPLE)
-    first = studio.plan_schedule(start=START, time_limit=3)
+    first = studio.plan_schedule(start=START, options=ScheduleOptions(time_limit_s=3))
     # Mara is away on the first two dates she worked in the first board: the second must move her.
     worked = sorted({d for d, day in enumerate(first.schedule.days) for s in day if 1 in s.cast})
     mara_days = [first.dates()[d] for d in worked[:2]]
-    second = studio.plan_schedule(start=START, time_limit=3, unavailable={"MARA": mara_days},
-                                  fixed={"1": first.dates()[3]}, label="Mara away")
+    second = studio.plan_schedule(start=START, options=ScheduleOptions(time_limit_s=3),
+                                  unavailable={"MARA": mara_days}, fixed={"1": first.dates()[3]}, label="Mara away")
     yield studio, first, second, mara_days
     studio.close()
 
 
 def test_board_holds_every_scene_once_and_respects_capacity(planned):
     studio, first, _, _ = planned
-    board = studio.stripboard(version=first.version)
+    board = studio.stripboard(schedule_version=first.version)
     scenes = studio.scenes(studio.script_id())
     assert sorted(board["scene_uid"].to_list()) == sorted(scenes["scene_uid"].to_list())
     per_day = board.group_by("day").agg(pl.col("eighths").sum().alias("e"))
@@ -58,7 +60,7 @@ def test_stored_cost_is_the_cost_of_the_stored_board(planned):
 def test_unavailable_dates_and_fixed_scene_are_kept(planned):
     studio, _, second, mara_days = planned
     cast = dict(studio.cast().select("character", "cast_id").iter_rows())
-    board = studio.stripboard(version=second.version)
+    board = studio.stripboard(schedule_version=second.version)
     mara_rows = board.filter(board["cast_ids"].list.contains(cast["MARA"]))
     assert not set(mara_rows["shoot_date"].to_list()) & set(mara_days)
     assert board.filter(board["number"] == "1")["shoot_date"][0] == second.dates()[3]
@@ -79,17 +81,17 @@ def test_cast_numbers_are_stable_across_drafts(planned, tmp_path):
     path = tmp_path / "rev.duckdb"
     with Studio.open(Settings(), project="p", store_path=path) as s2:
         s2.ingest_script(SAMPLE)
-        s2.plan_schedule(start=START, time_limit=1)
+        s2.plan_schedule(start=START, options=ScheduleOptions(time_limit_s=1))
         ids1 = dict(s2.cast().select("character", "cast_id").iter_rows())
         s2.ingest_script(REVISION, script_id=s2.script_id())
-        s2.plan_schedule(start=START, time_limit=1)
+        s2.plan_schedule(start=START, options=ScheduleOptions(time_limit_s=1))
         ids2 = dict(s2.cast().select("character", "cast_id").iter_rows())
     assert all(ids2[c] == i for c, i in ids1.items())
 
 
 def test_dood_matches_the_board(planned):
     studio, first, _, _ = planned
-    dood = studio.dood(version=first.version, categories=(108,))
+    dood = studio.dood(schedule_version=first.version, categories=(108,))
     cast = dict(studio.cast().select("cast_id", "character").iter_rows())
     for row in dood.rows:
         if row.element.category != "cast":
@@ -105,22 +107,22 @@ def test_dood_matches_the_board(planned):
 def test_bad_requests_say_what_to_fix(planned):
     studio, _, _, _ = planned
     with pytest.raises(ValueError, match="not in the cast"):
-        studio.plan_schedule(start=START, unavailable={"NOBODY": [START]}, time_limit=1)
+        studio.plan_schedule(start=START, unavailable={"NOBODY": [START]}, options=ScheduleOptions(time_limit_s=1))
     with pytest.raises(ValueError, match="scene '999'"):
-        studio.plan_schedule(start=START, fixed={"999": START}, time_limit=1)
+        studio.plan_schedule(start=START, fixed={"999": START}, options=ScheduleOptions(time_limit_s=1))
     with pytest.raises(ValueError, match="daily capacity"):
-        studio.plan_schedule(start=START, capacity_eighths=4, time_limit=1)
-    with pytest.raises(StoreError, match="no schedule version 99"):
-        studio.schedule(version=99)
+        studio.plan_schedule(start=START, options=ScheduleOptions(capacity_eighths=4, time_limit_s=1))
+    with pytest.raises(NotFound, match="no schedule version 99"):
+        studio.schedule(schedule_version=99)
 
 
 def test_rate_file_errors_name_file_and_line(tmp_path):
     bad = tmp_path / "rates.csv"
     bad.write_text("tier,first_cast_id,last_cast_id,daily_rate\nlead,1,2,5000\n")
-    with pytest.raises(StoreError, match=r"rates.csv: line 1: missing column\(s\) effective_date"):
+    with pytest.raises(Invalid, match=r"rates.csv: line 1: missing column\(s\) effective_date"):
         read_cast_rates(bad)
     bad.write_text("tier,first_cast_id,last_cast_id,daily_rate,effective_date\nlead,1,2,-5,2026-01-01\n")
-    with pytest.raises(StoreError, match="line 2"):
+    with pytest.raises(Invalid, match="line 2"):
         read_cast_rates(bad)
 
 
@@ -165,13 +167,14 @@ def test_category_colours_are_project_settings(tmp_path):
 
 def test_location_unavailable_dates_are_kept(planned):
     studio, first, _, _ = planned
-    board = studio.stripboard(version=first.version)
+    board = studio.stripboard(schedule_version=first.version)
     # The train is away on the dates it was used in the first board.
     used = sorted(set(board.filter(pl.col("location") == "NIGHT TRAIN")["shoot_date"].to_list()))
     assert used
-    third = studio.plan_schedule(start=START, time_limit=3, location_unavailable={"Night Train": used[:2]})
-    moved = studio.stripboard(version=third.version).filter(pl.col("location") == "NIGHT TRAIN")
+    third = studio.plan_schedule(start=START, options=ScheduleOptions(time_limit_s=3), location_unavailable={"Night Train": used[:2]})
+    moved = studio.stripboard(schedule_version=third.version).filter(pl.col("location") == "NIGHT TRAIN")
     assert moved.height == board.filter(pl.col("location") == "NIGHT TRAIN").height
     assert not set(moved["shoot_date"].to_list()) & set(used[:2])
     with pytest.raises(ValueError, match="not a location"):
-        studio.plan_schedule(start=START, location_unavailable={"MOON": [START]}, time_limit=1)
+        studio.plan_schedule(start=START, location_unavailable={"MOON": [START]},
+                             options=ScheduleOptions(time_limit_s=1))

@@ -122,12 +122,12 @@ def test_write_fdx_is_atomic(tmp_path, monkeypatch):
     fdx_round_trip(read_fdx(target))
 
     # A failed write leaves the old file whole and no temporary file behind.
-    import studio_kit.screenplay.io as sio
+    import studio_kit.common.files as files
 
     def boom(*_a, **_k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(sio.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)
     with pytest.raises(OSError):
         write_fdx(sp_of(E(T.ACTION, "new")), target)
     assert target.read_text(encoding="utf-8") == to_fdx(TRICKY)

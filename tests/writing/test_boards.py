@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from studio_kit.common.errors import NotFound
 from studio_kit.writing import shots as S
+from studio_kit.writing.options import AnimaticOptions, BoardOptions, ShotListOptions
 from tests.generation.test_text_endpoint import Reply, chat_reply
 from tests.writing.conftest import endpoint_studio
 
@@ -21,7 +23,7 @@ SCENES = ["1", "2", "3"]
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory, server):
+def studio(tmp_path_factory, server, shared_ray):
     root = tmp_path_factory.mktemp("boards")
     s = endpoint_studio(root, server, "night-train")
     s.ingest_script(SAMPLE)
@@ -110,11 +112,11 @@ def test_boards_and_shot_list_exports(studio, tmp_path):
 
 
 def test_unknown_scene_and_bad_size_are_named(studio):
-    with pytest.raises(ValueError, match="no scene '999'"):
+    with pytest.raises(NotFound, match="no scene '999'"):
         studio.make_shot_lists(["999"])
     jobs = studio.jobs().height
     with pytest.raises(ValueError, match="100x100: width and height must be positive multiples of 8"):
-        studio.make_boards(["1"], size=(100, 100))
+        studio.make_boards(["1"], options=BoardOptions(size=(100, 100)))
     assert studio.jobs().height == jobs  # nothing submitted
 
 
@@ -143,7 +145,7 @@ def test_llm_mode_through_the_runner_and_a_replay_server(studio, server):
     server.responder = respond
     try:
         before = len(server.received)
-        run = studio.make_shot_lists(["1", "2", "3"], mode="llm")
+        run = studio.make_shot_lists(["1", "2", "3"], options=ShotListOptions(mode="llm"))
     finally:
         server.responder = None
     asked = [r.body["messages"][-1]["content"][:8] for r in server.received[before:]]
@@ -172,7 +174,7 @@ def test_animatic_of_the_boards_plays_with_speech(studio, tmp_path):
         studio.make_animatic(["2"], tmp_path / "no.mp4", progress=False)
     assert not (tmp_path / "no.mp4").exists()
     out = tmp_path / "sc1-3.mp4"
-    res = studio.make_animatic(["1", "3"], out, size=(640, 360), fps=12, progress=False)
+    res = studio.make_animatic(["1", "3"], out, options=AnimaticOptions(size=(640, 360), fps=12), progress=False)
     assert out.exists() and out.with_suffix(".otio").exists()
     expected = sum(S.scene_seconds(studio.stored_script().analysis.scenes[k]) for k in (0, 2))
     assert res.seconds >= expected - 1  # eighths-timed, stretched only where speech needs it
@@ -224,7 +226,7 @@ def test_llm_scene_that_failed_is_asked_again_on_the_next_run(studio, server):
                           "seconds": 30}])
     server.responder = lambda body: chat_reply(answer)
     try:
-        run = studio.make_shot_lists(["2"], mode="llm")
+        run = studio.make_shot_lists(["2"], options=ShotListOptions(mode="llm"))
     finally:
         server.responder = None
     assert run.errors == [] and studio.shot_list("2").source == "llm"

@@ -14,12 +14,13 @@ from PIL import Image
 
 from studio_kit.settings import Settings
 from studio_kit.studio import Studio
+from studio_kit.writing.options import BoardOptions
 from tests.generation.tiny_models import build_tiny_clip_vision, build_tiny_ip_adapter, build_tiny_sd
 from tests.writing.test_shots import SCRIPT
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
+def studio(tmp_path_factory, shared_ray):
     root = tmp_path_factory.mktemp("boards_sd")
     sd = build_tiny_sd(root / "sd")
     ip = build_tiny_ip_adapter(root / "ip", sd)
@@ -44,7 +45,7 @@ def studio(tmp_path_factory):
 
 
 def test_boards_run_the_diffusers_pipeline_with_each_characters_references(studio):
-    run = studio.make_boards(["2"], size=(64, 64))
+    run = studio.make_boards(["2"], options=BoardOptions(size=(64, 64)))
     sl = studio.shot_list("2")
     assert run.errors == [] and len(run.frames) == len(sl.shots)
     jobs = studio.jobs()

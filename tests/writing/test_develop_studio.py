@@ -13,7 +13,7 @@ from tests.writing.test_develop import LOGLINE, Recorded
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory, server):
+def studio(tmp_path_factory, server, shared_ray):
     root = tmp_path_factory.mktemp("develop_studio")
     s = endpoint_studio(root, server, "night-shift", model="qwen-test")
     yield s

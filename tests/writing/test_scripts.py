@@ -95,7 +95,7 @@ def test_same_text_twice_records_nothing(studio, tmp_path):
     studio.ingest_script(p)
     again = studio.ingest_script(p)
     assert (again.created, again.version) == (False, 1)
-    assert studio.versions().height == 1
+    assert studio.script_versions().height == 1
 
 
 def test_revision_keeps_scene_ids_and_reports_changes(studio, tmp_path):
@@ -112,7 +112,7 @@ def test_revision_keeps_scene_ids_and_reports_changes(studio, tmp_path):
     assert "changed" in kinds["1"]  # dialogue edited (and moved relative to scene 2)
     summary = studio.changes("test-reel")["summary"]
     assert summary["added"] == 1 and summary["removed"] == 0
-    assert studio.versions("test-reel")["version"].to_list() == [1, 2]
+    assert studio.script_versions("test-reel")["version"].to_list() == [1, 2]
 
 
 def test_failed_ingest_leaves_nothing(studio, tmp_path):
@@ -120,11 +120,11 @@ def test_failed_ingest_leaves_nothing(studio, tmp_path):
     bad.write_bytes(b"INT. A - DAY\n\n/* never closed\n")
     with pytest.raises(ScreenplayError, match="bad.fountain:3"):
         studio.ingest_script(bad)
-    assert studio.versions().height == 0
+    assert studio.script_versions().height == 0
 
 
 def test_crash_inside_ingest_rolls_back(studio, tmp_path, monkeypatch):
-    from studio_kit.writing import scripts
+    from studio_kit import scripts
 
     real = scripts._elements_frame
 
@@ -144,7 +144,7 @@ def test_projects_do_not_see_each_other(tmp_path):
     with Studio.open(Settings(), project="alpha", tenant="acme", store_path=path) as a:
         a.ingest_script(write(tmp_path, "v1.fountain", V1))
     with Studio.open(Settings(), project="alpha", tenant="rival", store_path=path) as other:
-        assert other.versions().height == 0
+        assert other.script_versions().height == 0
         assert other.scripts().height == 0
     with Store.open(path, read_only=True, migrations=ALL_MIGRATIONS) as store:
         assert store.scope("acme", "alpha").one("SELECT count(*) FROM {scene}") == (3,)

@@ -1,12 +1,19 @@
 """One router per engine; ROUTERS is what the app includes."""
 
-from ..app import HAS_MANAGEMENT
-from . import budget, callsheets, characters, jobs, members, platform, projects, schedule, scripts, writing
+from . import (
+    budget,
+    callsheets,
+    characters,
+    jobs,
+    management,
+    members,
+    platform,
+    projects,
+    schedule,
+    scripts,
+    writing,
+)
 
 ROUTERS = [projects.router, scripts.router, scripts.breakdown_router, schedule.router, budget.router,
-           callsheets.router, characters.router, writing.router, jobs.router, platform.router, members.router]
-
-if HAS_MANAGEMENT:
-    from . import management
-
-    ROUTERS.append(management.router)
+           callsheets.router, characters.router, writing.router, jobs.router, platform.router, members.router,
+           management.router]

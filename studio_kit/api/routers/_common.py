@@ -44,6 +44,12 @@ def plain(value: Any) -> Any:
     return value
 
 
+def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """A table as a list of JSON-friendly objects (for routes whose response model is a list)."""
+    keep = [c for c in frame.columns if c not in _SECRET_COLUMNS]
+    return [plain(r) for r in frame.select(keep).to_dicts()]
+
+
 def rows(frame: pl.DataFrame) -> Rows:
     keep = [c for c in frame.columns if c not in _SECRET_COLUMNS]
     return Rows(rows=[plain(r) for r in frame.select(keep).to_dicts()])

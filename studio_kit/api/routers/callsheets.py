@@ -1,16 +1,13 @@
-"""Call sheets as JSON; the production records come in the request body (never a server path)."""
+"""Call sheets as JSON; the production records come in the request body (never a file on the server)."""
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import Field
 
-from ..app import CtxDep
+from ..deps import CtxDep
 from ._common import Request, plain
 
 router = APIRouter(prefix="/v1/projects/{project}/callsheets", tags=["callsheets"])
@@ -24,8 +21,5 @@ class CallSheetsIn(Request):
 
 @router.post("", response_model=list[dict[str, Any]])
 def call_sheets(c: CtxDep, body: CallSheetsIn) -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="studio-records-") as tmp:
-        path = Path(tmp) / "records.json"
-        path.write_text(json.dumps(body.records))
-        sheets = c.run(c.studio.call_sheets, path, body.script_id, body.schedule_version)
+    sheets = c.run(c.studio.call_sheets, body.records, script_id=body.script_id, schedule_version=body.schedule_version)
     return plain(list(sheets))

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ..app import CtxDep
+from ..deps import CtxDep
 from ._common import Rows, plain, rows
 
 router = APIRouter(prefix="/v1/projects/{project}/characters", tags=["characters"])

@@ -9,8 +9,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
-from ..app import CtxDep
-from ._common import Request, plain
+from ...common.errors import Invalid
+from ..deps import CtxDep
+from ..errors import status_of
+from ._common import Request, plain, records
 
 router = APIRouter(prefix="/v1/projects/{project}", tags=["management"])
 
@@ -118,7 +120,7 @@ class PlaylistOut(BaseModel):
 # -- tasks ------------------------------------------------------------------------------------------
 @router.get("/tasks", response_model=list[TaskOut], tags=["tasks"])
 def tasks(c: CtxDep, entity_id: str | None = None, assignee: str | None = None) -> list[Any]:
-    return plain(c.run(c.studio.tasks, entity_id=entity_id, assignee=assignee))
+    return records(c.run(c.studio.tasks, entity_id=entity_id, assignee=assignee))
 
 
 @router.post("/tasks", response_model=TaskOut, status_code=201, tags=["tasks"])
@@ -145,27 +147,15 @@ def assign(c: CtxDep, task_id: str, body: AssignIn) -> Any:
 @router.post("/tasks-batch/status", response_model=list[BatchResult], tags=["tasks"])
 def batch_status(c: CtxDep, body: BatchStatusIn) -> list[BatchResult]:
     """Set one status on several tasks; each is checked on its own (a 403/404 per refused task)."""
-    from ...management.access import AccessDenied
-
-    c.run(c.studio._check, "task.status", "batch")  # the batch itself needs the action (403 otherwise)
-    out = []
-    for tid in body.task_ids:
-        try:
-            c.run(c.studio.set_task_status, tid, body.status)
-            out.append(BatchResult(task_id=tid, status=200, detail="ok"))
-        except AccessDenied as exc:
-            out.append(BatchResult(task_id=tid, status=403, detail=str(exc)))
-        except (KeyError, LookupError) as exc:
-            out.append(BatchResult(task_id=tid, status=404, detail=str(exc)))
-        except ValueError as exc:
-            out.append(BatchResult(task_id=tid, status=422, detail=str(exc)))
-    return out
+    outcomes = c.run(c.studio.set_task_statuses, body.task_ids, body.status)
+    return [BatchResult(task_id=o.task_id, status=200 if o.ok else status_of(o.error),
+                        detail="ok" if o.ok else str(o.error)) for o in outcomes]
 
 
 # -- assets -----------------------------------------------------------------------------------------
 @router.get("/assets", response_model=list[AssetOut], tags=["assets"])
 def assets(c: CtxDep, kind: str | None = None, entity_id: str | None = None) -> list[Any]:
-    return plain(c.run(c.studio.assets, kind=kind, entity_id=entity_id))
+    return records(c.run(c.studio.assets, kind=kind, entity_id=entity_id))
 
 
 @router.post("/assets", response_model=AssetOut, status_code=201, tags=["assets"])
@@ -181,7 +171,7 @@ def asset(c: CtxDep, asset_id: str) -> Any:
 
 @router.get("/assets/{asset_id}/versions", response_model=list[dict[str, Any]], tags=["assets"])
 def asset_versions(c: CtxDep, asset_id: str) -> list[Any]:
-    return plain(c.run(c.studio.asset_versions, asset_id))
+    return records(c.run(c.studio.asset_versions, asset_id))
 
 
 @router.post("/assets/{asset_id}/versions", response_model=dict[str, Any], status_code=201, tags=["assets"])
@@ -189,17 +179,17 @@ def publish(c: CtxDep, asset_id: str, file: Annotated[UploadFile, File()], note:
     """Publish one uploaded file as the next version (type and size checked; stored content-addressed)."""
     ext = Path(file.filename or "").suffix.lower()
     if ext not in ASSET_TYPES:
-        raise ValueError(f"asset upload: type {ext or '(none)'!r} is not accepted; send one of {', '.join(ASSET_TYPES)}")
+        raise Invalid(f"asset upload: type {ext or '(none)'!r} is not accepted; send one of {', '.join(ASSET_TYPES)}")
     data = file.file.read(MAX_ASSET_BYTES + 1)
     if len(data) > MAX_ASSET_BYTES:
-        raise ValueError(f"asset upload: larger than the {MAX_ASSET_BYTES // (1024 * 1024)} MB limit")
+        raise Invalid(f"asset upload: larger than the {MAX_ASSET_BYTES // (1024 * 1024)} MB limit")
     return plain(c.run(c.studio.publish_asset, asset_id, [(f"upload{ext}", data)], note[:2000]))
 
 
 # -- reviews ----------------------------------------------------------------------------------------
 @router.get("/assets/{asset_id}/versions/{version}/comments", response_model=list[dict[str, Any]], tags=["reviews"])
 def comments(c: CtxDep, asset_id: str, version: int) -> list[Any]:
-    return plain(c.run(c.studio.comments, asset_id, version))
+    return records(c.run(c.studio.comments, asset_id, version))
 
 
 @router.post("/assets/{asset_id}/versions/{version}/comments", response_model=dict[str, Any], status_code=201,
@@ -220,7 +210,8 @@ def sign_off(c: CtxDep, asset_id: str, version: int, body: SignOffIn) -> Any:
 
 @router.get("/playlists", response_model=list[PlaylistOut], tags=["reviews"])
 def playlists(c: CtxDep) -> list[Any]:
-    return plain(c.run(c.studio.playlists))
+    return [{**p, "items": [(i["asset_id"], i["version"]) for i in p["items"]]}
+            for p in records(c.run(c.studio.playlists))]
 
 
 @router.post("/playlists", response_model=PlaylistOut, status_code=201, tags=["reviews"])

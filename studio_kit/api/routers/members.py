@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from ...management import access
-from ...management.access import Role
-from ..app import Ctx, CtxDep
+from ...management.access import AUDIT_LIMIT, Role
+from ..deps import CtxDep
 from ._common import Request, Rows, rows
 
 router = APIRouter(prefix="/v1/projects/{project}", tags=["members"])
@@ -25,33 +24,17 @@ class RoleSet(BaseModel):
     role: str | None
 
 
-def _members(c: Ctx):
-    c.studio._check("member.manage")
-    return access.members(c.studio.store, c.studio.tenant, c.studio.project)
-
-
 @router.get("/members", response_model=Rows)
 def members(c: CtxDep) -> Rows:
-    return rows(c.run(_members, c))
-
-
-def _set_role(c: Ctx, person_id: str, body: RoleIn) -> None:
-    c.studio._check("member.manage", person_id)
-    access.set_role(c.studio.store, c.studio.tenant, c.studio.project, person_id, body.role,
-                    actor=c.user.person_id, department=body.department)
+    return rows(c.run(c.studio.members))
 
 
 @router.put("/members/{person_id}", response_model=RoleSet)
 def set_role(c: CtxDep, person_id: str, body: RoleIn) -> RoleSet:
-    c.run(_set_role, c, person_id, body)
+    c.run(c.studio.set_role, person_id, body.role, department=body.department)
     return RoleSet(person_id=person_id, role=body.role.value if body.role else None)
 
 
-def _audit(c: Ctx, limit: int):
-    c.studio._check("audit.read")
-    return access.audit_log(c.studio.store, c.studio.tenant, c.studio.project, limit=limit)
-
-
 @router.get("/audit", response_model=Rows)
-def audit(c: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Rows:
-    return rows(c.run(_audit, c, limit))
+def audit(c: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = AUDIT_LIMIT) -> Rows:
+    return rows(c.run(c.studio.audit_log, limit=limit))

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from ..app import CtxDep
+from ..deps import CtxDep
 from ._common import Request, Rows, plain, rows
 
 router = APIRouter(prefix="/v1/projects/{project}", tags=["platform"])

@@ -7,8 +7,9 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from ...common.errors import NotFound
 from ...management.access import Principal
-from ..app import Api, ApiDep, NotFound, UserDep
+from ..deps import Api, ApiDep, UserDep
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 

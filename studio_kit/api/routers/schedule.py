@@ -7,20 +7,31 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from ..app import CtxDep
+from ...preproduction.options import ScheduleOptions
+from ..deps import CtxDep
 from ._common import Request, Rows, rows
 
 router = APIRouter(prefix="/v1/projects/{project}/schedules", tags=["schedule"])
 
 
+#: The defaults every door shares (preproduction.options); the API only bounds what a caller may ask.
+_DEFAULT = ScheduleOptions()
+
+
 class PlanIn(Request):
     script_id: str | None = None
-    version: int | None = Field(None, ge=1)
+    script_version: int | None = Field(None, ge=1)
     start: date | None = None
-    capacity_eighths: int = Field(40, ge=1, le=400)
-    time_limit: float = Field(5.0, gt=0, le=30)
-    max_days: int = Field(0, ge=0, le=365)
+    capacity_eighths: int = Field(_DEFAULT.capacity_eighths, ge=1, le=400)
+    capacity_hours: float | None = Field(_DEFAULT.capacity_hours, gt=0, le=24)
+    time_limit_s: float = Field(_DEFAULT.time_limit_s, gt=0, le=_DEFAULT.max_time_limit_s)
+    max_days: int = Field(_DEFAULT.max_days, ge=0, le=365)
+    drop_pickup: bool = _DEFAULT.drop_pickup
     label: str = Field("", max_length=200)
+
+    def options(self) -> ScheduleOptions:
+        return ScheduleOptions(capacity_eighths=self.capacity_eighths, capacity_hours=self.capacity_hours,
+                               time_limit_s=self.time_limit_s, max_days=self.max_days, drop_pickup=self.drop_pickup)
 
 
 class ScheduleOut(BaseModel):
@@ -39,8 +50,7 @@ def _out(s) -> ScheduleOut:
 
 @router.post("", response_model=ScheduleOut, status_code=201)
 def plan(c: CtxDep, body: PlanIn) -> ScheduleOut:
-    s = c.run(c.studio.plan_schedule, body.script_id, body.version, start=body.start,
-              capacity_eighths=body.capacity_eighths, time_limit=body.time_limit, max_days=body.max_days,
+    s = c.run(c.studio.plan_schedule, body.script_id, body.script_version, start=body.start, options=body.options(),
               label=body.label)
     return _out(s)
 

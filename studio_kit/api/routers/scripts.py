@@ -12,7 +12,8 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from ..app import CtxDep, NotFound
+from ...common.errors import Invalid, NotFound
+from ..deps import CtxDep
 from ._common import Rows, plain, rows
 
 router = APIRouter(prefix="/v1/projects/{project}/scripts", tags=["scripts"])
@@ -24,7 +25,7 @@ ALLOWED_TYPES = (".fountain", ".fdx", ".txt")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Invalid):
     """An upload of the wrong type or size (422 with the reason)."""
 
 
@@ -70,7 +71,7 @@ def list_scripts(c: CtxDep) -> Rows:
 
 @router.get("/{script_id}/versions", response_model=Rows)
 def versions(c: CtxDep, script_id: str) -> Rows:
-    frame = c.run(c.studio.versions, script_id)
+    frame = c.run(c.studio.script_versions, script_id)
     if frame.is_empty():  # like the list: a script that is not there is not found
         raise NotFound(f"no script {script_id!r}")
     return rows(frame)

@@ -12,10 +12,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field, StringConstraints
 
-from ...store import StoreError
+from ...common.errors import Invalid, NotFound
 from ...writing import shots as shots_mod
 from ...writing.develop import STEPS
-from ..app import Ctx, CtxDep, NotFound
+from ...writing.options import SHOT_LIST_MODES, ShotListOptions
+from ..deps import Ctx, CtxDep
 from ._common import Request, Rows, rows
 
 router = APIRouter(prefix="/v1/projects/{project}", tags=["writing"])
@@ -30,13 +31,13 @@ VersionQ = Annotated[int | None, Query(ge=1, le=_MAX_VERSION)]
 ScenePath = Annotated[str, Path(min_length=1, max_length=40, description="the scene's printed number (e.g. 12A) or uid")]
 
 
-class LlmOverHttp(ValueError):
+class LlmOverHttp(Invalid):
     """An LLM shot list asked over HTTP (422: it runs where the model runner is)."""
 
 
 class MakeShotLists(Request):
     scenes: list[SceneKey] | None = Field(None, max_length=1000, description="printed numbers or uids; all when null")
-    mode: Literal["rules", "llm"] = "rules"
+    mode: Literal[*SHOT_LIST_MODES] = ShotListOptions().mode  # type: ignore[valid-type]
     note: str = Field("", max_length=500)
     script_id: Name | None = None
 
@@ -75,16 +76,6 @@ class ShotListSaved(BaseModel):
     shots: int
 
 
-def _shot_list(c: Ctx, scene: str, version: int | None, script_id: str | None):
-    """A scene's stored shot list; 404 (with the engine's message) when the scene has none."""
-    try:
-        return c.studio.shot_list(scene, version=version, script_id=script_id)
-    except StoreError as exc:
-        if "has no shot list" in str(exc):
-            raise NotFound(str(exc)) from None
-        raise
-
-
 def _version_of(c: Ctx, scene_uid: str, version: int | None, script_id: str | None) -> int:
     if version is not None:
         return version
@@ -102,7 +93,7 @@ def shot_lists(c: CtxDep, script_id: ScriptId = None) -> Rows:
 def shot_list(c: CtxDep, scene: ScenePath, version: VersionQ = None, script_id: ScriptId = None) -> dict[str, Any]:
     """A scene's shot list (latest version unless ``version``), with its version."""
     def read() -> dict[str, Any]:
-        sl = _shot_list(c, scene, version, script_id)
+        sl = c.studio.shot_list(scene, version=version, script_id=script_id)
         return {**json.loads(sl.to_json()), "version": _version_of(c, sl.scene_uid, version, script_id),
                 "seconds": sl.seconds}
 
@@ -115,7 +106,7 @@ def make_shot_lists(c: CtxDep, body: MakeShotLists) -> ShotListsMade:
     if body.mode == "llm":
         raise LlmOverHttp("mode 'llm': LLM shot lists run where the model runner is (the notebook or the CLI: "
                           "`studio shots --mode llm`); over HTTP use mode 'rules', then edit a list with PUT")
-    run = c.run(c.studio.make_shot_lists, body.scenes, mode="rules", script_id=body.script_id, note=body.note)
+    run = c.run(c.studio.make_shot_lists, body.scenes, script_id=body.script_id, note=body.note)
     return ShotListsMade(versions=dict(run.versions), shots={sl.scene_uid: len(sl.shots) for sl in run.shot_lists},
                          errors=list(run.errors))
 
@@ -125,7 +116,7 @@ def edit_shot_list(c: CtxDep, scene: ScenePath, body: EditShotList) -> ShotListS
     """Store these shots as the scene's next shot list version (checked: sizes, angles, numbers used once,
     only characters who are in the scene)."""
     def save() -> ShotListSaved:
-        current = _shot_list(c, scene, None, body.script_id)
+        current = c.studio.shot_list(scene, script_id=body.script_id)
         edited = current.edited(shots_mod.Shot.from_dict(s.model_dump()) for s in body.shots)
         version = c.studio.save_shot_list(edited, note=body.note, script_id=body.script_id)
         return ShotListSaved(scene_uid=edited.scene_uid, scene_number=edited.scene_number, version=version,

@@ -1,5 +1,8 @@
 """Scripts in the production database: versions, scenes with stable identities, elements.
 
+Every engine reads scripts from here (the breakdown, schedules, characters, shot lists), so it sits
+just above the screenplay model and the store, below every engine.
+
 Ingesting writes one whole version or nothing (one transaction). Ingesting the same text again
 records nothing new, so a retried job or a re-run notebook never doubles a version.
 """
@@ -10,14 +13,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import polars as pl
 
-from ..screenplay.analysis import ScriptAnalysis
-from ..screenplay.diff import SceneFingerprint, ScriptDiff, diff_scenes, fingerprint
-from ..screenplay.model import ElementType, character_name, strip_notes
-from ..store import Migration, ProjectScope, StoreError
+from .common.clock import utc_now
+from .common.errors import Invalid, NotFound
+from .screenplay.analysis import ScriptAnalysis
+from .screenplay.diff import SceneFingerprint, ScriptDiff, diff_scenes, fingerprint
+from .screenplay.model import ElementType, character_name, strip_notes
+from .store import Migration, ProjectScope, StoreError
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -96,7 +100,7 @@ def ingest(scope: ProjectScope, analysis: ScriptAnalysis, source_text: str, *, s
     sp = analysis.screenplay
     sid = script_id or script_id_for(sp.title, source_name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
     sha = hashlib.sha256(source_text.encode()).hexdigest()
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     fps = [fingerprint(sp, s) for s in analysis.scenes]
     with scope.transaction():
         latest = scope.one(
@@ -211,7 +215,7 @@ def scenes_frame(scope: ProjectScope, script_id: str, version: int | None = None
 def latest_version(scope: ProjectScope, script_id: str) -> int:
     row = scope.one("SELECT max(version) FROM {script_version} WHERE script_id = $s", {"s": script_id})
     if not row or row[0] is None:
-        raise StoreError(f"no script {script_id!r} in project {scope.project_id!r}; ingest it first")
+        raise NotFound(f"no script {script_id!r} in project {scope.project_id!r}; ingest it first")
     return int(row[0])
 
 
@@ -230,16 +234,16 @@ class StoredScript:
 def load_analysis(scope: ProjectScope, script_id: str, version: int | None = None) -> StoredScript:
     """Re-analyse a stored version from its own source text, so every engine downstream works from
     exactly what was ingested (not from a file that may have changed since)."""
-    from ..screenplay.analysis import analyze
-    from ..screenplay.fdx import read_fdx
-    from ..screenplay.fountain import parse_fountain
-    from ..screenplay.pagination import layout_for
+    from .screenplay.analysis import analyze
+    from .screenplay.fdx import read_fdx
+    from .screenplay.fountain import parse_fountain
+    from .screenplay.pagination import layout_for
 
     v = version or latest_version(scope, script_id)
     row = scope.one("SELECT source_text, source_format, source_name, layout, title FROM {script_version} "
                     "WHERE script_id = $s AND version = $v", {"s": script_id, "v": v})
     if row is None:
-        raise StoreError(f"script {script_id!r} has no version {v} in project {scope.project_id!r}")
+        raise NotFound(f"script {script_id!r} has no version {v} in project {scope.project_id!r}")
     text, fmt, name, layout, title = row
     sp = read_fdx(text, source=name) if fmt == "fdx" else parse_fountain(text, source=name)
     analysis = analyze(sp, layout_for(layout))
@@ -255,10 +259,32 @@ def default_script_id(scope: ProjectScope) -> str:
     """The project's script when it has one (most projects); asks the user to choose otherwise."""
     ids = [r[0] for r in scope.rows("SELECT script_id FROM {script} ORDER BY created_at, script_id")]
     if not ids:
-        raise StoreError(f"project {scope.project_id!r} has no script yet; run `studio ingest FILE` first")
+        raise NotFound(f"project {scope.project_id!r} has no script yet; run `studio ingest FILE` first")
     if len(ids) > 1:
-        raise StoreError(f"project {scope.project_id!r} has several scripts ({', '.join(ids)}); name one")
+        raise Invalid(f"project {scope.project_id!r} has several scripts ({', '.join(ids)}); name one")
     return ids[0]
+
+
+def script_id_or_only(scope: ProjectScope, script_id: str | None = None) -> str:
+    """The named script, or the project's only one."""
+    return script_id or default_script_id(scope)
+
+
+def load(scope: ProjectScope, script_id: str | None = None, version: int | None = None) -> StoredScript:
+    """A stored version (the project's only script and its latest version by default)."""
+    return load_analysis(scope, script_id_or_only(scope, script_id), version)
+
+
+def changes(scope: ProjectScope, script_id: str, version: int | None = None) -> dict:
+    """What changed in a version against the one before (scene by scene), as stored at ingest."""
+    v = version or latest_version(scope, script_id)
+    row = scope.one("SELECT changes FROM {script_version} WHERE script_id = $s AND version = $v",
+                    {"s": script_id, "v": v})
+    return json.loads(row[0]) if row and row[0] else {}
+
+
+def scripts_frame(scope: ProjectScope) -> pl.DataFrame:
+    return scope.sql("SELECT script_id, title, created_at FROM {script} ORDER BY script_id")
 
 
 def versions_frame(scope: ProjectScope, script_id: str | None = None) -> pl.DataFrame:

@@ -8,16 +8,17 @@ artifact can check it is the one the job recorded.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..common.errors import Conflict, Invalid
+from ..common.files import atomic_write
 
 MIME_BY_EXT = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "wav": "audio/wav",
                "txt": "text/plain; charset=utf-8", "json": "application/json", "mp4": "video/mp4"}
 
 
-class ArtifactError(RuntimeError):
+class ArtifactError(Conflict):
     """An artifact is missing or its bytes do not match the hash it is stored under."""
 
 
@@ -32,22 +33,22 @@ class Artifact:
 def _check_ext(ext: str) -> str:
     ext = ext.lstrip(".").lower()
     if not ext or not ext.isalnum():
-        raise ValueError(f"artifact extension {ext!r} must be letters/digits, e.g. 'png'")
+        raise Invalid(f"artifact extension {ext!r} must be letters/digits, e.g. 'png'")
     return ext
 
 
 def path_of(assets_dir: str | Path, sha256: str, ext: str) -> Path:
     """Where the artifact with this hash lives: ``<assets>/<sha[:2]>/<sha>.<ext>``."""
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise ValueError(f"{sha256!r} is not a lower-case hex sha256")
+        raise Invalid(f"{sha256!r} is not a lower-case hex sha256")
     return Path(assets_dir) / sha256[:2] / f"{sha256}.{_check_ext(ext)}"
 
 
 def put(assets_dir: str | Path, data: bytes, ext: str, mime: str | None = None) -> Artifact:
     """Store ``data`` under its hash; the same content twice is one file, written once.
 
-    The write goes to a temporary file in the same folder and is moved into place with
-    ``os.replace``, so a reader never sees a partial artifact, even if this process dies mid-write.
+    The write is atomic and fsynced (common.files.atomic_write), so a reader never sees a partial
+    artifact, even if this process dies mid-write.
     """
     ext = _check_ext(ext)
     sha = hashlib.sha256(data).hexdigest()
@@ -55,17 +56,7 @@ def put(assets_dir: str | Path, data: bytes, ext: str, mime: str | None = None) 
     mime = mime or MIME_BY_EXT.get(ext, "application/octet-stream")
     if dest.exists() and dest.stat().st_size == len(data):
         return Artifact(sha, dest, len(data), mime)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{sha[:12]}-", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(dest, data, durable=True)
     return Artifact(sha, dest, len(data), mime)
 
 
