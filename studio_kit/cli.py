@@ -629,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("scenes", cmd_scenes, "list the scenes of a stored script")
     store_opts(sp)
     sp.add_argument("--script", help="script id (needed when the project has several)")
-    sp.add_argument("--version", type=int, help="version number (default: latest)")
+    sp.add_argument("--script-version", "--version", dest="version", type=int, help="script version (default: latest)")
     sp.add_argument("--csv", action="store_true", help="print CSV instead of a table")
 
     sp = add("versions", cmd_versions, "list stored script versions and what changed")
@@ -663,7 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("breakdown", cmd_breakdown, "break a stored script down into elements (cast, props, vehicles, ...)")
     store_opts(sp)
     sp.add_argument("--script", help="script id (needed when the project has several)")
-    sp.add_argument("--version", type=int, help="version number (default: latest)")
+    sp.add_argument("--script-version", "--version", dest="version", type=int, help="script version (default: latest)")
     sp.add_argument("--retag", action="store_true", help="tag again even if this version has a breakdown")
     sp.add_argument("--embeddings", action="store_true",
                     help="also use sentence embeddings (bundled MiniLM) for words the lexicon lacks")
@@ -707,7 +707,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--drop-pickup", action="store_true", default=sched.drop_pickup,
                     help="allow drop/pick-up across gaps over 10 days")
     sp.add_argument("--time-limit", type=float, default=sched.time_limit_s,
-                    help=f"solver seconds (default {sched.time_limit_s:g}, at most {sched.max_time_limit_s:g})")
+                    help=f"solver seconds (default {sched.time_limit_s:g})")
     sp.add_argument("--label", help="a name for this version, e.g. 'after Mara's dates'")
 
     sp = add("schedules", cmd_schedules, "list schedule versions, or compare two")
@@ -718,14 +718,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("dood", cmd_dood, "Day Out of Days of a schedule (CSV, XLSX, iCal)")
     store_opts(sp)
     sp.add_argument("--script", help="script id (needed when the project has several)")
-    sp.add_argument("--version", type=int, help="schedule version (default: latest)")
+    sp.add_argument("--schedule-version", "--version", dest="version", type=int,
+                    help="schedule version (default: latest)")
     sp.add_argument("--category", type=int, action="append", help="also elements of this breakdown category, e.g. 108")
     sp.add_argument("-o", "--output", type=Path, action="append", help="write .csv, .xlsx or .ics (repeatable)")
 
     sp = add("budget", cmd_budget, "the budget of a schedule: top sheet, totals, exports, what-if against another")
     store_opts(sp)
     sp.add_argument("--script", help="script id (needed when the project has several)")
-    sp.add_argument("--version", type=int, help="schedule version (default: latest)")
+    sp.add_argument("--schedule-version", "--version", dest="version", type=int,
+                    help="schedule version (default: latest)")
     sp.add_argument("--compare", type=int, metavar="V", help="explain the difference from schedule version V")
     sp.add_argument("--prep-weeks", type=float, default=budget.prep_weeks)
     sp.add_argument("--wrap-weeks", type=float, default=budget.wrap_weeks)
@@ -748,7 +750,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--records", type=Path, required=True,
                     help="production records (.toml): contacts, locations with coordinates, hospitals, crew")
     sp.add_argument("--script", help="script id (needed when the project has several)")
-    sp.add_argument("--version", type=int, help="schedule version (default: latest)")
+    sp.add_argument("--schedule-version", "--version", dest="version", type=int,
+                    help="schedule version (default: latest)")
     sp.add_argument("--out", type=Path, default=Path("out/callsheets"), help="folder (default out/callsheets)")
 
     sp = add("develop", cmd_develop, "write with a model: logline -> beats -> outline -> Fountain scenes -> dialogue pass")

@@ -198,7 +198,7 @@ def _elements_frame(analysis: ScriptAnalysis, sid: str, version: int, uid_of: di
 
 def scenes_frame(scope: ProjectScope, script_id: str, version: int | None = None) -> pl.DataFrame:
     """The scene table of a version (latest by default), with its cast as a list column."""
-    v = version or latest_version(scope, script_id)
+    v = version_of(scope, script_id, version)
     return scope.sql(
         """SELECT s.ordinal, s.number, s.scene_uid, s.heading, s.int_ext, s.location, s.time_of_day, s.day_night,
                   s.page_start, s.eighths, s.eighths_exact, s.synopsis, s.change,
@@ -210,6 +210,18 @@ def scenes_frame(scope: ProjectScope, script_id: str, version: int | None = None
            GROUP BY ALL ORDER BY s.ordinal""",
         {"s": script_id, "v": v},
     )
+
+
+def version_of(scope: ProjectScope, script_id: str, version: int | None) -> int:
+    """The version asked for (checked: a version that is not stored is NotFound), or the latest."""
+    if version is None:
+        return latest_version(scope, script_id)
+    if scope.one("SELECT 1 FROM {script_version} WHERE script_id = $s AND version = $v",
+                 {"s": script_id, "v": version}) is None:
+        latest_version(scope, script_id)  # no script at all says so first
+        raise NotFound(f"script {script_id!r} has no version {version} in project {scope.project_id!r}; "
+                       "see `studio versions`")
+    return version
 
 
 def latest_version(scope: ProjectScope, script_id: str) -> int:
@@ -239,7 +251,7 @@ def load_analysis(scope: ProjectScope, script_id: str, version: int | None = Non
     from .screenplay.fountain import parse_fountain
     from .screenplay.pagination import layout_for
 
-    v = version or latest_version(scope, script_id)
+    v = version_of(scope, script_id, version)
     row = scope.one("SELECT source_text, source_format, source_name, layout, title FROM {script_version} "
                     "WHERE script_id = $s AND version = $v", {"s": script_id, "v": v})
     if row is None:
@@ -277,7 +289,7 @@ def load(scope: ProjectScope, script_id: str | None = None, version: int | None 
 
 def changes(scope: ProjectScope, script_id: str, version: int | None = None) -> dict:
     """What changed in a version against the one before (scene by scene), as stored at ingest."""
-    v = version or latest_version(scope, script_id)
+    v = version_of(scope, script_id, version)
     row = scope.one("SELECT changes FROM {script_version} WHERE script_id = $s AND version = $v",
                     {"s": script_id, "v": v})
     return json.loads(row[0]) if row and row[0] else {}

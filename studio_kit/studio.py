@@ -59,7 +59,6 @@ class Studio(WritingOps, PreproductionOps, ManagementOps, PlatformOps):
         # Only an admin's Studio creates a missing project; anyone else gets the scope's clear error.
         creates = not store.read_only and self.user.is_admin and self.user.tenant_id == tenant
         self.scope: ProjectScope = store.ensure_project(tenant, project) if creates else store.scope(tenant, project)
-        self._operation = None
         self._runner_instance = None
         self._embedder_instance = None
 
@@ -84,19 +83,15 @@ class Studio(WritingOps, PreproductionOps, ManagementOps, PlatformOps):
         other = copy.copy(self)
         other.project = project
         other.scope = self.store.scope(self.tenant, project)
-        other._operation = None
         other._runner_instance = None
         other._embedder_instance = None
         return other
 
     def projects(self) -> pl.DataFrame:
-        """The tenant's projects this user may see: a tenant admin all of them, anyone else the
-        projects they are a member of (never another tenant's). Not an operation: it is the list
-        a user picks a project from, filtered by their memberships."""
-        frame = self.store.projects(self.tenant)
-        if self.user.is_admin:
-            return frame
-        return frame.filter(pl.col("project_id").is_in(self.user.projects()))
+        """The tenant's projects this user may see, with their role in each: a tenant admin all of
+        them, anyone else the projects they are a member of (never another tenant's). Not an
+        operation: it is the list a user picks a project from, filtered by their memberships."""
+        return access.visible_projects(self.store, self.user)
 
     @property
     def media_root(self) -> Path | None:

@@ -227,31 +227,53 @@ def _ops_sources() -> list[Path]:
     return sorted(PACKAGE.glob("*/ops.py")) + [PACKAGE / "studio.py"]
 
 
-def test_one_idiom_no_check_outside_the_access_module():
-    """Only management/access.py calls ``authorize``; nobody defines or calls a ``_check`` or a
-    second decorator; routers, the CLI, the demo and the dashboard never reach around the Studio."""
+#: The calls that decide a permission; only management/ (the access module and the engines that
+#: filter objects for a principal) may make them.
+PERMISSION_CALLS = {"authorize", "may", "require_member", "refuse", "_check", "requires"}
+
+
+def test_one_idiom_no_check_outside_management():
+    """Only management/ decides permissions (``operation`` in access.py, object-level ``refuse``);
+    nobody else calls ``authorize``, ``may`` or a ``_check``, or defines a second decorator."""
     offenders = []
     doors = [*PACKAGE.rglob("*.py"), *(REPO / "dashboards").rglob("*.py")]
     for path in doors:
-        if path == PACKAGE / "management" / "access.py":
+        if path.parent == PACKAGE / "management":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 f = node.func
                 name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-                if name in ("authorize", "_check", "requires"):
+                if name in PERMISSION_CALLS:
                     offenders.append(f"{path.relative_to(REPO)}:{node.lineno} calls {name}")
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in ("_check", "requires"):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno} defines {node.name}")
     assert not offenders, "\n".join(offenders)
 
 
+def test_object_level_refusals_name_real_actions():
+    """``refuse`` / ``require_member`` inside management audit under an action of the matrix."""
+    wrong = []
+    for path in (PACKAGE / "management").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("refuse", "require_member")
+                    and len(node.args) > 2 and isinstance(node.args[2], ast.Constant)
+                    and node.args[2].value not in access.ACTIONS):
+                wrong.append(f"{path.name}:{node.lineno} {node.args[2].value!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _is_operation(decorator: ast.expr) -> bool:
+    """``@operation(...)`` or ``@access.operation(...)``, however it is spelled."""
+    return isinstance(decorator, ast.Call) and ast.unparse(decorator.func).split(".")[-1] == "operation"
+
+
 def _operation_methods(tree: ast.Module) -> dict[str, ast.FunctionDef]:
     out = {}
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
-            if any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "operation" for d in fn.decorator_list):
+            if any(_is_operation(d) for d in fn.decorator_list):
                 out[fn.name] = fn
     return out
 
@@ -276,33 +298,57 @@ def test_each_operation_method_has_exactly_one_decorator():
     for path in _ops_sources():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for name, fn in _operation_methods(tree).items():
-            checks = [d for d in fn.decorator_list if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "operation"]
+            checks = [d for d in fn.decorator_list if _is_operation(d)]
             assert len(checks) == 1, f"{path.name}: {name} has {len(checks)} operation decorators"
 
 
-#: Attributes a door (router or dashboard page) must not touch on a Studio: it would read the store,
-#: check permissions or drive the runner around the Studio's operations.
-PRIVATE_DOOR = {"scope", "store", "_check", "_runner", "_embedder", "_image_jobs", "_text_jobs", "_operation"}
+#: What a door (router or dashboard page) may read of a Studio besides its operations.
+STUDIO_ATTRIBUTES = {"tenant", "project", "user", "settings"}
+#: Attributes no door touches on anything: the store, its connection, a project scope.
+STORE_ATTRIBUTES = {"store", "scope", "con"}
 #: Store-level engine modules a door must not import (their functions take the scope).
 STORE_MODULES = ("_store", "generation.jobs", "generation.metering", "studio_kit.store", "...store")
 
 
 def test_routers_and_dashboard_pages_go_through_studio_operations():
+    """A door reads a Studio's operations (and its tenant, project, user, settings) only: no
+    private helper, no store, no scope, no store-level engine module, whatever the names."""
+    allowed = set(access.operations_of(Studio)) | set(NOT_OPERATIONS) | STUDIO_ATTRIBUTES
     doors = [*(PACKAGE / "api" / "routers").glob("*.py"), *(REPO / "dashboards" / "pages").glob("*.py")]
     assert len(doors) > 15
     offenders = []
     for path in doors:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr in PRIVATE_DOOR:
+            where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute):
                 owner = ast.unparse(node.value)
-                if owner.endswith("studio"):
-                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno} uses {owner}.{node.attr}")
+                if node.attr in STORE_ATTRIBUTES:
+                    offenders.append(f"{where} uses {owner}.{node.attr}")
+                elif owner.split(".")[-1] == "studio" and node.attr not in allowed:
+                    offenders.append(f"{where} uses {owner}.{node.attr}, which is not an operation")
             if isinstance(node, ast.ImportFrom):
                 mod = "." * node.level + (node.module or "")
                 if mod.endswith(STORE_MODULES) or any(a.name.endswith("_store") for a in node.names):
-                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno} imports {mod}")
+                    offenders.append(f"{where} imports {mod}")
+                if mod.endswith("access") and any(a.name[0].islower() for a in node.names):  # its models only
+                    offenders.append(f"{where} imports functions of {mod}")
+                if mod.endswith("management") and "access" in {a.name for a in node.names}:
+                    offenders.append(f"{where} imports {mod}.access")
     assert not offenders, "\n".join(offenders)
+
+
+def test_no_operation_writes_a_number_of_its_own_as_a_default():
+    """Numbers an operation defaults to live in an options object (0 is no number)."""
+    found = []
+    for path in _ops_sources():
+        for name, fn in _operation_methods(ast.parse(path.read_text(encoding="utf-8"))).items():
+            args = fn.args
+            for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+                if (isinstance(default, ast.Constant) and isinstance(default.value, int | float)
+                        and not isinstance(default.value, bool) and default.value != 0):
+                    found.append(f"{path.name}: {name} defaults to {default.value!r}")
+    assert not found, "\n".join(found)
 
 
 def test_a_nested_operation_is_refused_at_run_time(tmp_path):
@@ -311,10 +357,16 @@ def test_a_nested_operation_is_refused_at_run_time(tmp_path):
         def both(self):
             return self.scripts()  # an operation inside an operation
 
+        @access.operation("project.read")
+        def through_another_studio(self):
+            return self.for_project(self.project).scripts()
+
     with Sloppy.open(store_path=tmp_path / "s.duckdb", project="p") as studio:
         with pytest.raises(access.NestedOperation, match="scripts was called inside both"):
             studio.both()
-        assert studio.scripts().is_empty()  # the failed call left no operation running
+        with pytest.raises(access.NestedOperation, match="inside through_another_studio"):
+            studio.through_another_studio()
+        assert studio.scripts().is_empty()  # the failed calls left no operation running
 
 
 # -- one home for every default ---------------------------------------------------------------------

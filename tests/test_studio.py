@@ -65,6 +65,16 @@ def test_every_operation_of_a_page_read_checks_once(planned, monkeypatch):
         assert [c[2] for c in checks] == ["budget.read", "project.read", "project.read"]
 
 
+@pytest.mark.parametrize("version", [0, 99])
+def test_a_version_that_is_not_stored_is_not_found_never_empty_or_the_latest(planned, version):
+    with Studio.open(Settings(), store_path=planned, project="film", read_only=True) as studio:
+        for read in (lambda: studio.scenes(script_version=version), lambda: studio.breakdown(script_version=version),
+                     lambda: studio.stripboard(schedule_version=version),
+                     lambda: studio.schedule(schedule_version=version)):
+            with pytest.raises(errors.NotFound, match=f"no (schedule )?version {version}"):
+                read()
+
+
 def test_a_read_writes_nothing_not_even_a_refusal(tmp_path):
     """An artist may read the breakdown of a version nobody tagged yet: it is computed for the read,
     nothing is stored and no refusal is audited."""
@@ -85,6 +95,23 @@ def test_a_read_writes_nothing_not_even_a_refusal(tmp_path):
         assert admin.audit_log().filter(admin.audit_log()["outcome"] == "refused").height == 1
         stored = admin.tag_breakdown()
         assert stored.stored and [t.name for t in stored.tags] == [t.name for t in bd.tags]
+
+
+def test_boards_of_unlisted_scenes_need_the_right_to_write_shot_lists(tmp_path):
+    """An artist may draw boards, but a scene without a shot list would get one written first: that
+    is script.write, refused and audited before anything runs or is stored."""
+    with Studio.open(Settings(), store_path=tmp_path / "s.duckdb", project="film") as admin:
+        admin.ingest_script(SAMPLE)
+        admin.add_person("ana", "Ana Artist", "ana@example.com")
+        admin.set_role("ana", "artist")
+        ana = Studio(admin.store, admin.tenant, "film", admin.settings,
+                     user=access.principal(admin.store, admin.tenant, "ana"))
+        with pytest.raises(access.AccessDenied, match="may not script.write 'shot lists of 1 scene"):
+            ana.make_boards(["1"])
+        assert admin.shot_lists().is_empty() and admin.scope.one("SELECT count(*) FROM {breakdown_tag}")[0] == 0
+        assert admin.audit_log().filter(admin.audit_log()["outcome"] == "refused")["action"].to_list() == [
+            "script.write"]
+        assert ana._runner_instance is None  # refused before the runner started
 
 
 def test_tenant_admin_operations_refuse_a_project_manager(tmp_path):

@@ -16,19 +16,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ..settings import Settings
-from ..store import Migration, Store
-from ..studio import ALL_MIGRATIONS, Studio
+from ..store import Store
+from ..studio import ALL_MIGRATIONS
 from .deps import Api
 from .errors import install as install_errors
 from .routers import ROUTERS
-
-#: Kept for callers that named the Studio the API uses (it is the Studio).
-ApiStudio = Studio
-
-
-def api_migrations() -> list[Migration]:
-    """Every engine's migrations (the Studio's)."""
-    return list(ALL_MIGRATIONS)
 
 
 def create_app(settings: Settings | None = None, *, store_path: str | Path | None = None) -> FastAPI:
@@ -40,7 +32,7 @@ def create_app(settings: Settings | None = None, *, store_path: str | Path | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store.open(path, migrations=api_migrations())
+        store = Store.open(path, migrations=ALL_MIGRATIONS)
         app.state.api = Api(s, store, threading.Lock())
         try:
             yield

@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..common.errors import NotFound
+from ..management import access
 from ..management.access import AccessDenied, Principal
 from ..platform import keys
 from ..settings import Settings
@@ -80,6 +81,12 @@ def get_user(api: ApiDep, creds: Annotated[HTTPAuthorizationCredentials | None, 
 UserDep = Annotated[Principal, Depends(get_user)]
 
 
+def visible_projects(api: Api, user: Principal) -> list[dict[str, Any]]:
+    """The caller's projects (what ``Studio.projects`` lists), before any project is chosen."""
+    with api.lock:
+        return access.visible_projects(api.store, user).to_dicts()
+
+
 def get_ctx(project: str, api: ApiDep, user: UserDep) -> Ctx:
     """The Studio for ``project`` of the caller's tenant; 404 for an unknown or foreign project."""
     with api.lock:
@@ -92,4 +99,4 @@ def get_ctx(project: str, api: ApiDep, user: UserDep) -> Ctx:
 
 CtxDep = Annotated[Ctx, Depends(get_ctx)]
 
-__all__ = ["Api", "ApiDep", "Ctx", "CtxDep", "UserDep", "get_api", "get_ctx", "get_user"]
+__all__ = ["Api", "ApiDep", "Ctx", "CtxDep", "UserDep", "get_api", "get_ctx", "get_user", "visible_projects"]

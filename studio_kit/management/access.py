@@ -16,6 +16,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -216,6 +217,22 @@ def principal(store: Store, tenant_id: str, person_id: str) -> Principal:
                      {p: d for p, _, d in roles})
 
 
+def projects_where(who: Principal, action: str) -> list[str]:
+    """The projects of the principal's memberships whose role allows ``action`` (every one for an admin
+    is the caller's to list: an admin's reach is the whole tenant)."""
+    return [p for p in who.projects() if who.may(action, p)]
+
+
+def visible_projects(store: Store, who: Principal) -> pl.DataFrame:
+    """The tenant's projects this person may see: a tenant admin all of them, anyone else the
+    projects they are a member of (with their role there); never another tenant's."""
+    frame = store.projects(who.tenant_id)
+    if not who.is_admin:
+        frame = frame.filter(pl.col("project_id").is_in(who.projects()))
+    roles = [ADMIN if who.is_admin else str(who.role_in(p)) for p in frame["project_id"]]
+    return frame.with_columns(pl.Series("role", roles, dtype=pl.Utf8))
+
+
 def people(store: Store, tenant_id: str) -> pl.DataFrame:
     return store.con.sql("SELECT person_id, name, email, is_admin, active FROM person WHERE tenant_id = $t "
                          "ORDER BY person_id", params={"t": tenant_id}).pl()
@@ -295,6 +312,12 @@ class Operation:
         return self.client_action if self.client_action and who.client_view(project_id) else self.action
 
 
+#: The operation running in this thread of control (None between operations). A context variable,
+#: not an attribute of one Studio, so a nested call is caught even through another Studio object
+#: (``for_project``) on the same store.
+_RUNNING: ContextVar[str | None] = ContextVar("studio_operation", default=None)
+
+
 class Operations:
     """The base of every engine's facade (``<engine>/ops.py``): the attributes an operation runs on,
     bound by :class:`studio_kit.studio.Studio`. An engine's ops class holds only methods declared
@@ -308,8 +331,12 @@ class Operations:
     tenant: str
     project: str
     user: Principal
-    #: the operation running now (None between operations): operations never nest
-    _operation: str | None = None
+
+    def _require(self, action: str, target: str, why: str) -> None:
+        """A second action an operation needs on one of its paths only (boards of scenes that have
+        no shot list yet also write the lists): checked and audited like the operation's own."""
+        if not self.user.may(action, self.project):
+            raise refuse(self.scope, self.user, action, target, why)
 
 
 def operation(action: str, *, target: str | None = None, client_action: str | None = None,
@@ -331,16 +358,16 @@ def operation(action: str, *, target: str | None = None, client_action: str | No
 
         @functools.wraps(fn)
         def checked(self: Operations, *args: Any, **kwargs: Any) -> Any:
-            if self._operation is not None:
-                raise NestedOperation(f"{op.name} was called inside {self._operation}: an operation calls the "
+            if (running := _RUNNING.get()) is not None:
+                raise NestedOperation(f"{op.name} was called inside {running}: an operation calls the "
                                       "engine's functions, not another checked operation")
             authorize(self.store, self.user, op.action_for(self.user, self.project), self.tenant, self.project,
                       _target(op, sig, self, args, kwargs), tenant_admin=tenant_admin)
-            self._operation = op.name
+            token = _RUNNING.set(op.name)
             try:
                 return fn(self, *args, **kwargs)
             finally:
-                self._operation = None
+                _RUNNING.reset(token)
 
         checked.__operation__ = op  # type: ignore[attr-defined]
         return checked  # type: ignore[return-value]

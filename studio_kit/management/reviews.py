@@ -222,7 +222,7 @@ def set_signoff_chain(scope: ProjectScope, who: Principal, steps: Sequence[Mappi
     Production managers and admins only; audited."""
     role = _role(who, scope)
     if role not in (ADMIN, Role.PRODUCTION_MANAGER):
-        raise refuse(scope, who, "review.chain", "signoff_chain", f"your role here ({role}) may not change it")
+        raise refuse(scope, who, "review.approve", "signoff_chain", f"your role here ({role}) may not change it")
     chain: list[dict[str, str]] = []
     names: set[str] = set()
     for i, s in enumerate(steps):
@@ -311,9 +311,9 @@ def sign_off(scope: ProjectScope, who: Principal, asset_id: str, version: int, s
 # -- playlists ------------------------------------------------------------------------------------
 
 def create_playlist(scope: ProjectScope, who: Principal, name: str, *, for_client: bool = False) -> Playlist:
-    require_member(scope, who, "review.playlist", name)
+    require_member(scope, who, "review.approve", name)
     if _is_client(scope, who) or who.sees_only_own_tasks(scope.project_id):
-        raise refuse(scope, who, "review.playlist", name, "clients and vendors do not make playlists")
+        raise refuse(scope, who, "review.approve", name, "clients and vendors do not make playlists")
     if not name.strip():
         raise ReviewError("a playlist needs a name")
     pid = uuid.uuid4().hex[:12]
@@ -327,7 +327,7 @@ def create_playlist(scope: ProjectScope, who: Principal, name: str, *, for_clien
 def add_to_playlist(scope: ProjectScope, who: Principal, playlist_id: str, asset_id: str, version: int) -> Playlist:
     pl_ = get_playlist(scope, who, playlist_id)
     if _is_client(scope, who) or who.sees_only_own_tasks(scope.project_id):
-        raise refuse(scope, who, "review.playlist", playlist_id, "clients and vendors do not edit playlists")
+        raise refuse(scope, who, "review.approve", playlist_id, "clients and vendors do not edit playlists")
     get_version(scope, who, asset_id, version)
     if (asset_id, version) in pl_.items:
         return pl_

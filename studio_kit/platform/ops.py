@@ -15,6 +15,7 @@ import polars as pl
 
 from ..common.clock import utc_now
 from ..generation.ops import GenerationOps
+from ..management import access
 from ..management.access import operation
 from . import billing, keys
 
@@ -42,7 +43,7 @@ class PlatformOps(GenerationOps):
     def usage_report(self, period: str | date | datetime | None = None) -> pl.DataFrame:
         """Quantity per (project, meter) this month (or ``period``); a non-admin sees their projects only."""
         per = billing.Period.of(period if period is not None else utc_now())
-        projects = None if self.user.is_admin else [p for p in self.user.projects() if self.user.may("usage.read", p)]
+        projects = None if self.user.is_admin else access.projects_where(self.user, "usage.read")
         return billing.usage_report(self.store, self.tenant, per, projects)
 
     @operation("invoice.issue", target="{plan_id}", tenant_admin=True)

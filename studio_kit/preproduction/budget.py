@@ -36,6 +36,9 @@ from ..common.errors import Invalid
 from ..common.files import atomic_write
 from .options import BudgetOptions
 
+#: The budget's defaults, shared with every door (preproduction.options).
+_DEFAULTS = BudgetOptions()
+
 if TYPE_CHECKING:
     from .dood import DayOutOfDays
     from .schedule import Strip
@@ -124,10 +127,10 @@ class Budget:
     lines: Sequence[DetailLine]
     globals: Mapping[str, str | float] = field(default_factory=dict)
     fringes: Mapping[str, Fringe] = field(default_factory=dict)
-    contingency_pct: float = 10.0
+    contingency_pct: float = _DEFAULTS.contingency_pct
     contingency_base: str = "all"      # "all": ATL + BTL; "btl": below the line only
-    overhead_pct: float = 0.0
-    bond_pct: float = 0.0
+    overhead_pct: float = _DEFAULTS.overhead_pct
+    bond_pct: float = _DEFAULTS.bond_pct
 
 
 @dataclass(frozen=True)
@@ -602,10 +605,6 @@ def plan_lines(inputs: BudgetInputs, card: Mapping[str, Rate]) -> list[DetailLin
         out.append(DetailLine(COMPUTE_ACCOUNT, f"{model} on {gpu}", s, "gpu_seconds", 1.0,
                               gpu_rate(card, model, gpu).rate, (), f"metering:{model}:{gpu}"))
     return out
-
-
-#: The budget's defaults, shared with every door (preproduction.options).
-_DEFAULTS = BudgetOptions()
 
 
 def plan_budget(inputs: BudgetInputs, *, title: str, on: date,

@@ -37,6 +37,13 @@ class DayKind(StrEnum):
     WRAP = "wrap"            # a working weekday after the last shoot day
 
 
+def _next_day(d: date) -> date:
+    try:
+        return d + timedelta(1)
+    except OverflowError:
+        raise CalendarError(f"the shoot calendar runs past {d}, the last date there is; start earlier") from None
+
+
 @dataclass(frozen=True)
 class CalendarDay:
     """One calendar date: its kind and, on a shoot day, its 1-based shoot day number."""
@@ -140,7 +147,7 @@ class ShootCalendar:
         while len(out) < n:
             if self.is_shoot_date(d):
                 out.append(d)
-            d += timedelta(1)
+            d = _next_day(d)
         return out
 
     def days_between(self, first: date, last: date, shoot_days: int | None = None) -> list[CalendarDay]:
@@ -161,7 +168,7 @@ class ShootCalendar:
                 else:
                     number = count
             out.append(CalendarDay(d, kind, number))
-            d += timedelta(1)
+            d = _next_day(d)
         return out
 
     def span(self, shoot_days: int) -> list[CalendarDay]:
@@ -175,7 +182,7 @@ class ShootCalendar:
         count, x = 0, self.start
         while x < d:
             count += self.is_shoot_date(x)
-            x += timedelta(1)
+            x = _next_day(x)
         return count
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ..common.clock import utc_now
 from ..common.errors import Invalid, NotFound
 from ..common.files import atomic_write
 from .calendar import WEEKDAY_NAMES, CalendarDay, CalendarError, DayKind, ShootCalendar
@@ -482,7 +483,7 @@ def _ical_bytes(dood: DayOutOfDays, title: str, scenes: Mapping[int, str], names
     unknown = sorted(k for k in scenes if not (isinstance(k, int) and 1 <= k <= dood.shoot_days))
     if unknown:
         raise DoodError(f"scene descriptions for day(s) {unknown} outside shoot days 1..{dood.shoot_days}")
-    stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
+    stamp = (stamp or utc_now().replace(tzinfo=UTC)).astimezone(UTC)
     cal = Calendar()
     cal.add("prodid", "-//studio_kit//Day Out of Days//EN")
     cal.add("version", "2.0")

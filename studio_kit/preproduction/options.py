@@ -52,8 +52,6 @@ class ScheduleOptions:
     max_days: int = 0
     #: seconds the solver may spend (it returns its best board with a proven bound)
     time_limit_s: float = 20.0
-    #: the most any door lets a caller ask for (an API request holds the store meanwhile)
-    max_time_limit_s: float = 120.0
     #: allow one drop/pick-up per actor across a gap of more than 10 days
     drop_pickup: bool = False
     #: shooting weekdays, 0 = Monday
@@ -68,8 +66,8 @@ class ScheduleOptions:
             raise Invalid(f"capacity_hours must be > 0 (or None), got {self.capacity_hours}")
         if self.max_days < 0:
             raise Invalid(f"max_days must be >= 0, got {self.max_days}")
-        if not 0 < self.time_limit_s <= self.max_time_limit_s:
-            raise Invalid(f"time_limit_s must be in (0, {self.max_time_limit_s:g}] seconds, got {self.time_limit_s}")
+        if not self.time_limit_s > 0:
+            raise Invalid(f"time_limit_s must be > 0 seconds, got {self.time_limit_s}")
         if not self.weekdays or any(d not in range(7) for d in self.weekdays):
             raise Invalid(f"weekdays must be 0 (Monday) .. 6 (Sunday), got {self.weekdays}")
 

@@ -251,8 +251,18 @@ def latest_schedule_version(scope: ProjectScope, script_id: str) -> int:
     return int(row[0])
 
 
+def schedule_version_of(scope: ProjectScope, script_id: str, version: int | None) -> int:
+    """The schedule version asked for (checked: one not stored is NotFound), or the latest."""
+    if version is None:
+        return latest_schedule_version(scope, script_id)
+    if scope.one("SELECT 1 FROM {schedule_version} WHERE script_id = $s AND version = $v",
+                 {"s": script_id, "v": version}) is None:
+        raise NotFound(f"script {script_id!r} has no schedule version {version}; see `studio schedules`")
+    return version
+
+
 def load_schedule(scope: ProjectScope, script_id: str, version: int | None = None) -> StoredSchedule:
-    v = version or latest_schedule_version(scope, script_id)
+    v = schedule_version_of(scope, script_id, version)
     meta = scope.one("SELECT script_version, label, calendar, request, cost, lower_bound, optimal, seconds, status, "
                      "shoot_days, created_at FROM {schedule_version} WHERE script_id = $s AND version = $v",
                      {"s": script_id, "v": v})
@@ -293,7 +303,7 @@ def schedules_frame(scope: ProjectScope, script_id: str) -> pl.DataFrame:
 
 def strips_frame(scope: ProjectScope, script_id: str, version: int | None = None) -> pl.DataFrame:
     """The stripboard of a version as a table (one row per strip, in shooting order)."""
-    v = version or latest_schedule_version(scope, script_id)
+    v = schedule_version_of(scope, script_id, version)
     return scope.sql("SELECT day, position, shoot_date, number, int_ext, set_name, location, day_night, cast_ids, "
                      "eighths, hours, synopsis, scene_uid FROM {schedule_strip} WHERE script_id = $s AND version = $v "
                      "ORDER BY day, position", {"s": script_id, "v": v})

@@ -962,9 +962,9 @@ def voices_from_bibles(bibles: Mapping[str, Any]) -> dict[str, str]:
 
 
 def run(scope: ProjectScope, run_id: str, jobs: TextJobs, *, mode: str | None = None, start_at: str = "beats",
-        stop_after: str = "dialogue", scenes: Sequence[int] | None = None, max_attempts: int = 2,
-        voices: Mapping[str, str] | None = None, tokens: Mapping[str, int] | None = None, seed: int = 0,
-        author: str = "") -> DevelopResult:
+        stop_after: str = "dialogue", scenes: Sequence[int] | None = None,
+        max_attempts: int = DevelopOptions().max_attempts, voices: Mapping[str, str] | None = None,
+        tokens: Mapping[str, int] | None = None, seed: int = DevelopOptions().seed, author: str = "") -> DevelopResult:
     """Run (or re-run) a development run from ``start_at`` to ``stop_after``.
 
     Earlier steps are the latest stored versions (edited ones included). ``scenes`` re-runs only

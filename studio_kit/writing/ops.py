@@ -172,10 +172,15 @@ class WritingOps(CharacterOps):
         from . import boards
 
         options = options or BoardOptions()
-        image_jobs = self._image_jobs()  # the runner first: nothing is written unless frames can be made
         stored = scripts.load(self.scope, script_id)
         uids = service.scene_uids(stored, scenes)
-        if missing := service.missing_shot_lists(self.scope, stored, uids):
+        missing = service.missing_shot_lists(self.scope, stored, uids)
+        if missing:
+            self._require("script.write", f"shot lists of {len(missing)} scene(s)",
+                          "boarding a scene without a shot list writes its list first; ask someone who may "
+                          "write the script to make the shot lists (`studio shots --make`)")
+        image_jobs = self._image_jobs()  # the runner before any write: nothing is written unless frames can be made
+        if missing:
             bd = preproduction.breakdown_for_planning(self.scope, self.settings, stored)
             service.make_shot_lists(self.scope, stored, bd, missing, ShotListOptions())
         return boards.make_boards(self.scope, image_jobs, self._embedder(), stored, uids, size=options.size)

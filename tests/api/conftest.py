@@ -19,13 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from studio_kit.api.app import api_migrations, create_app
+from studio_kit.api.app import create_app
 from studio_kit.management import access
 from studio_kit.platform import billing, keys
 from studio_kit.preproduction.options import ScheduleOptions
 from studio_kit.settings import Settings
 from studio_kit.store import Store
-from studio_kit.studio import Studio
+from studio_kit.studio import ALL_MIGRATIONS, Studio
 
 FIXTURE_SCRIPT = Path(__file__).parents[1] / "fixtures" / "fountain" / "Cyber_Bob_ep00001.fountain"
 ROLES = ("admin", "artist", "supervisor", "production_manager", "client", "vendor")
@@ -64,7 +64,7 @@ class World:
 def build_world(tmp: Path) -> World:
     path = tmp / "studio.duckdb"
     settings = Settings(store_path=path, assets_dir=tmp / "assets")
-    store = Store.open(path, migrations=api_migrations())
+    store = Store.open(path, migrations=ALL_MIGRATIONS)
     ids: dict[str, str] = {}
     try:
         store.ensure_project("acme", "film")

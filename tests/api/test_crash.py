@@ -15,18 +15,18 @@ import sys
 import time
 from pathlib import Path
 
-from studio_kit.api.app import api_migrations
 from studio_kit.store import Store
+from studio_kit.studio import ALL_MIGRATIONS
 
 CHILD = r'''
 import sys, tempfile
 from pathlib import Path
-from studio_kit.api.app import api_migrations
+from studio_kit.studio import ALL_MIGRATIONS
 from studio_kit.settings import Settings
 from studio_kit.store import Store
 from studio_kit.studio import Studio
 
-store = Store.open(sys.argv[1], migrations=api_migrations())
+store = Store.open(sys.argv[1], migrations=ALL_MIGRATIONS)
 studio = Studio(store, "acme", "film", Settings(store_path=Path(sys.argv[1])))
 tmp = Path(tempfile.mkdtemp())
 print("ready", flush=True)
@@ -45,7 +45,7 @@ while True:
 
 def test_kill_9_mid_batch_loses_nothing_committed_and_leaves_nothing_partial(tmp_path: Path) -> None:
     db = tmp_path / "studio.duckdb"
-    Store.open(db, migrations=api_migrations()).close()
+    Store.open(db, migrations=ALL_MIGRATIONS).close()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], stdout=subprocess.PIPE, text=True, env=env,
                              cwd=Path(__file__).parents[2])
@@ -73,7 +73,7 @@ def test_kill_9_mid_batch_loses_nothing_committed_and_leaves_nothing_partial(tmp
     assert child.returncode == -signal.SIGKILL
     assert len(committed) >= 5, "the writer never got going"
 
-    with Store.open(db, migrations=api_migrations()) as store:  # opens (replays its WAL) after the crash
+    with Store.open(db, migrations=ALL_MIGRATIONS) as store:  # opens (replays its WAL) after the crash
         scope = store.scope("acme", "film")
         versions = dict(scope.rows("SELECT script_id, count(*) FROM {script_version} GROUP BY 1"))
         scenes = dict(scope.rows("SELECT script_id, count(*) FROM {scene} GROUP BY 1"))

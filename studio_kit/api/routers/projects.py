@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from ...common.errors import NotFound
 from ...management.access import Principal
-from ..deps import Api, ApiDep, UserDep
+from ..deps import Api, ApiDep, UserDep, visible_projects
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 
@@ -22,15 +22,8 @@ class Project(BaseModel):
 
 
 def _visible(api: Api, user: Principal) -> list[Project]:
-    with api.lock:
-        frame = api.store.projects(user.tenant_id)
-    out = []
-    for r in frame.to_dicts():
-        role = "admin" if user.is_admin else (user.role_in(r["project_id"]) or None)
-        if user.is_admin or role is not None:
-            out.append(Project(project_id=r["project_id"], name=r["name"], created_at=r["created_at"],
-                               role=str(role) if role else None))
-    return out
+    return [Project(project_id=r["project_id"], name=r["name"], created_at=r["created_at"], role=r["role"])
+            for r in visible_projects(api, user)]
 
 
 @router.get("", response_model=list[Project])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from ...preproduction.options import ScheduleOptions
 from ..deps import CtxDep
@@ -16,15 +16,19 @@ router = APIRouter(prefix="/v1/projects/{project}/schedules", tags=["schedule"])
 
 #: The defaults every door shares (preproduction.options); the API only bounds what a caller may ask.
 _DEFAULT = ScheduleOptions()
+#: The most solver time one request may ask for: a request holds the store while it solves.
+MAX_SOLVE_S = 30.0
 
 
 class PlanIn(Request):
     script_id: str | None = None
-    script_version: int | None = Field(None, ge=1)
+    #: (``version`` is still accepted: the name before the names were made one)
+    script_version: int | None = Field(None, ge=1, validation_alias=AliasChoices("script_version", "version"))
     start: date | None = None
     capacity_eighths: int = Field(_DEFAULT.capacity_eighths, ge=1, le=400)
     capacity_hours: float | None = Field(_DEFAULT.capacity_hours, gt=0, le=24)
-    time_limit_s: float = Field(_DEFAULT.time_limit_s, gt=0, le=_DEFAULT.max_time_limit_s)
+    time_limit_s: float = Field(_DEFAULT.time_limit_s, gt=0, le=MAX_SOLVE_S,
+                                validation_alias=AliasChoices("time_limit_s", "time_limit"))
     max_days: int = Field(_DEFAULT.max_days, ge=0, le=365)
     drop_pickup: bool = _DEFAULT.drop_pickup
     label: str = Field("", max_length=200)
