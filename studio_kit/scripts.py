@@ -212,16 +212,24 @@ def scenes_frame(scope: ProjectScope, script_id: str, version: int | None = None
     )
 
 
+def require_version(scope: ProjectScope, table: str, script_id: str, version: int, what: str, see: str) -> int:
+    """``version`` if ``table`` (a versioned table keyed by script: script_version, schedule_version)
+    holds it for the script, else NotFound naming it and where to look."""
+    if scope.one(f"SELECT 1 FROM {{{table}}} WHERE script_id = $s AND version = $v",
+                 {"s": script_id, "v": version}) is None:
+        raise NotFound(f"script {script_id!r} has no {what} {version} in project {scope.project_id!r}; see `{see}`")
+    return version
+
+
 def version_of(scope: ProjectScope, script_id: str, version: int | None) -> int:
     """The version asked for (checked: a version that is not stored is NotFound), or the latest."""
     if version is None:
         return latest_version(scope, script_id)
-    if scope.one("SELECT 1 FROM {script_version} WHERE script_id = $s AND version = $v",
-                 {"s": script_id, "v": version}) is None:
+    try:
+        return require_version(scope, "script_version", script_id, version, "version", "studio versions")
+    except NotFound:
         latest_version(scope, script_id)  # no script at all says so first
-        raise NotFound(f"script {script_id!r} has no version {version} in project {scope.project_id!r}; "
-                       "see `studio versions`")
-    return version
+        raise
 
 
 def latest_version(scope: ProjectScope, script_id: str) -> int:
@@ -229,6 +237,27 @@ def latest_version(scope: ProjectScope, script_id: str) -> int:
     if not row or row[0] is None:
         raise NotFound(f"no script {script_id!r} in project {scope.project_id!r}; ingest it first")
     return int(row[0])
+
+
+@dataclass(frozen=True)
+class SceneIndex:
+    """A stored version's scenes by printed number and uid, read from the scene table (no parsing):
+    what an operation needs to find a scene (``numbers[k]`` is the number of ``scene_uids[k]``)."""
+
+    script_id: str
+    version: int
+    title: str
+    scene_uids: list[str]
+    numbers: list[str]
+
+
+def scene_index(scope: ProjectScope, script_id: str | None = None, version: int | None = None) -> SceneIndex:
+    sid = script_id_or_only(scope, script_id)
+    v = version_of(scope, sid, version)
+    title = scope.one("SELECT title FROM {script_version} WHERE script_id = $s AND version = $v", {"s": sid, "v": v})
+    rows = scope.rows("SELECT scene_uid, number FROM {scene} WHERE script_id = $s AND version = $v ORDER BY ordinal",
+                      {"s": sid, "v": v})
+    return SceneIndex(sid, v, title[0] if title else sid, [r[0] for r in rows], [r[1] for r in rows])
 
 
 @dataclass
@@ -242,6 +271,10 @@ class StoredScript:
     analysis: ScriptAnalysis
     scene_uids: list[str]
 
+    @property
+    def numbers(self) -> list[str]:
+        return [sc.number for sc in self.analysis.scenes]
+
 
 def load_analysis(scope: ProjectScope, script_id: str, version: int | None = None) -> StoredScript:
     """Re-analyse a stored version from its own source text, so every engine downstream works from
@@ -251,7 +284,7 @@ def load_analysis(scope: ProjectScope, script_id: str, version: int | None = Non
     from .screenplay.fountain import parse_fountain
     from .screenplay.pagination import layout_for
 
-    v = version_of(scope, script_id, version)
+    v = latest_version(scope, script_id) if version is None else version  # the row says whether it exists
     row = scope.one("SELECT source_text, source_format, source_name, layout, title FROM {script_version} "
                     "WHERE script_id = $s AND version = $v", {"s": script_id, "v": v})
     if row is None:

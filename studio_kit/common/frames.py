@@ -8,6 +8,7 @@ the first row).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -38,9 +39,15 @@ def dtype_of(hint: Any) -> pl.DataType:
     raise TypeError(f"no table type for {hint!r}; convert the field before building the frame")
 
 
-def schema_of(cls: type) -> dict[str, pl.DataType]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: dtype_of(hints[f.name]) for f in dataclasses.fields(cls)}
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def schema_of(cls: type, types_: Mapping[str, pl.DataType] | None = None) -> dict[str, pl.DataType]:
+    """Column types of a dataclass's fields, ``types_`` where given (fields hints cannot express)."""
+    types_ = types_ or {}
+    return {f.name: types_.get(f.name) or dtype_of(_hints(cls)[f.name]) for f in dataclasses.fields(cls)}
 
 
 def frame_of(items: Sequence[Any], cls: type, *, convert: Mapping[str, Callable[[Any], Any]] | None = None,
@@ -48,23 +55,10 @@ def frame_of(items: Sequence[Any], cls: type, *, convert: Mapping[str, Callable[
     """One row per model, one column per field; ``convert`` turns a field's value into what its
     ``types_`` column holds (for fields the hints cannot express, e.g. pairs)."""
     convert = dict(convert or {})
-    schema = {name: (types_ or {}).get(name) or dtype_of_field(cls, name) for name in _names(cls)}
-    rows = []
-    for item in items:
-        row = {}
-        for name in schema:
-            value = getattr(item, name)
-            row[name] = convert[name](value) if name in convert else _plain(value)
-        rows.append(row)
+    schema = schema_of(cls, types_)
+    rows = [{name: convert[name](getattr(item, name)) if name in convert else _plain(getattr(item, name))
+             for name in schema} for item in items]
     return pl.DataFrame(rows, schema=schema)
-
-
-def dtype_of_field(cls: type, name: str) -> pl.DataType:
-    return dtype_of(typing.get_type_hints(cls)[name])
-
-
-def _names(cls: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)]
 
 
 def _plain(value: Any) -> Any:

@@ -248,12 +248,13 @@ def members(store: Store, tenant_id: str, project_id: str) -> pl.DataFrame:
 # -- the one check ------------------------------------------------------------------------------------
 
 def authorize(store: Store | None, who: Principal, action: str, tenant_id: str, project_id: str,
-              target: str = "", *, tenant_admin: bool = False) -> None:
+              target: str | Callable[[], str] = "", *, tenant_admin: bool = False) -> None:
     """Allow or refuse; a refusal raises AccessDenied and, on a writable store, is audited.
 
     Another tenant's project is refused before anything else (the message does not say whether
     it exists); then membership; then the role's actions in that project; then, for what covers
     every project of the tenant (``tenant_admin``: plans, invoices), the tenant admin flag.
+    ``target`` (what the refusal is audited against) may be a function: it is called only on a refusal.
     """
     if who.tenant_id != tenant_id:
         reason = "not a project of your tenant"
@@ -267,7 +268,8 @@ def authorize(store: Store | None, who: Principal, action: str, tenant_id: str, 
         reason = f"your role here ({who.role_in(project_id)}) may not {action}"
     if store is not None and not store.read_only and who.tenant_id == tenant_id:
         with suppress(StoreError):  # the refusal stands even when the audit row cannot be written
-            audit(store, tenant_id, project_id, who.person_id, action, target, "refused", {"reason": reason})
+            audit(store, tenant_id, project_id, who.person_id, action, target() if callable(target) else target,
+                  "refused", {"reason": reason})
     raise AccessDenied(f"{who.person_id} may not {action} in project {project_id!r}: {reason}")
 
 
@@ -362,7 +364,7 @@ def operation(action: str, *, target: str | None = None, client_action: str | No
                 raise NestedOperation(f"{op.name} was called inside {running}: an operation calls the "
                                       "engine's functions, not another checked operation")
             authorize(self.store, self.user, op.action_for(self.user, self.project), self.tenant, self.project,
-                      _target(op, sig, self, args, kwargs), tenant_admin=tenant_admin)
+                      lambda: _target(op, sig, self, args, kwargs), tenant_admin=tenant_admin)
             token = _RUNNING.set(op.name)
             try:
                 return fn(self, *args, **kwargs)

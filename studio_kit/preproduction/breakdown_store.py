@@ -14,7 +14,7 @@ import polars as pl
 
 from ..common.clock import utc_now
 from ..common.errors import Invalid, NotFound
-from ..scripts import latest_version, version_of
+from ..scripts import latest_version
 from ..store import Migration, ProjectScope
 from .breakdown import Breakdown, Edit, SceneInfo, Span, Tag, apply_edits, tag_script
 
@@ -50,7 +50,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 def scene_uids(scope: ProjectScope, script_id: str, version: int | None = None) -> list[str]:
     """The stable scene ids of a stored version, in script order (what :func:`tag_script` needs)."""
-    v = version_of(scope, script_id, version)
+    v = latest_version(scope, script_id) if version is None else version  # an unknown one finds no scenes
     rows = scope.rows("SELECT scene_uid FROM {scene} WHERE script_id = $s AND version = $v ORDER BY ordinal",
                       {"s": script_id, "v": v})
     if not rows:
@@ -61,7 +61,7 @@ def scene_uids(scope: ProjectScope, script_id: str, version: int | None = None) 
 def tag_version(scope: ProjectScope, script_id: str, analysis: Any, version: int | None = None,
                 **tag_options: Any) -> Breakdown:
     """Tag an analysed script against the stored version's scene ids, and save the result."""
-    v = version_of(scope, script_id, version)
+    v = latest_version(scope, script_id) if version is None else version  # an unknown one finds no scenes
     bd = tag_script(analysis, scene_uids=scene_uids(scope, script_id, v), **tag_options)
     save_breakdown(scope, script_id, v, bd)
     return bd
@@ -93,7 +93,7 @@ def save_breakdown(scope: ProjectScope, script_id: str, version: int, breakdown:
 
 def load_breakdown(scope: ProjectScope, script_id: str, version: int | None = None) -> Breakdown:
     """The stored automatic breakdown of a version (latest by default), with its scenes' strip fields."""
-    v = version_of(scope, script_id, version)
+    v = latest_version(scope, script_id) if version is None else version  # an unknown one finds no scenes
     scenes = [SceneInfo(uid=r[0], number=r[1], index=r[2], heading=r[3], int_ext=r[4], location=r[5],
                         day_night=r[6], time_of_day=r[7], eighths=r[8], page_start=r[9], synopsis=r[10])
               for r in scope.rows(

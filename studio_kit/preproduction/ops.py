@@ -48,7 +48,8 @@ class PreproductionOps(Operations):
     def breakdown(self, script_id: str | None = None, script_version: int | None = None) -> Breakdown:
         """A version's breakdown with edits applied (a version never tagged: the lexicon's tags,
         computed for this read and not stored)."""
-        return service.read_breakdown(self.scope, scripts.load(self.scope, script_id, script_version))
+        sid = scripts.script_id_or_only(self.scope, script_id)
+        return service.read_breakdown(self.scope, sid, scripts.version_of(self.scope, sid, script_version))
 
     @operation("script.write")
     def edit_breakdown(self, edit: Edit, *, script_id: str | None = None) -> int:
@@ -135,8 +136,7 @@ class PreproductionOps(Operations):
                                             schedule_version)
 
     def _breakdown_of(self, stored: StoredSchedule) -> Breakdown:
-        return service.read_breakdown(self.scope, scripts.load_analysis(self.scope, stored.script_id,
-                                                                        stored.script_version))
+        return service.read_breakdown(self.scope, stored.script_id, stored.script_version)
 
     # -- budget and call sheets ------------------------------------------------------------------------
     @operation("budget.read")

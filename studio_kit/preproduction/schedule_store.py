@@ -20,6 +20,7 @@ import polars as pl
 
 from ..common.clock import utc_now
 from ..common.errors import Invalid, NotFound
+from ..scripts import require_version
 from ..store import Migration, ProjectScope
 from .calendar import ShootCalendar
 from .dood import DayOutOfDays, DoodElement, build_dood
@@ -255,14 +256,11 @@ def schedule_version_of(scope: ProjectScope, script_id: str, version: int | None
     """The schedule version asked for (checked: one not stored is NotFound), or the latest."""
     if version is None:
         return latest_schedule_version(scope, script_id)
-    if scope.one("SELECT 1 FROM {schedule_version} WHERE script_id = $s AND version = $v",
-                 {"s": script_id, "v": version}) is None:
-        raise NotFound(f"script {script_id!r} has no schedule version {version}; see `studio schedules`")
-    return version
+    return require_version(scope, "schedule_version", script_id, version, "schedule version", "studio schedules")
 
 
 def load_schedule(scope: ProjectScope, script_id: str, version: int | None = None) -> StoredSchedule:
-    v = schedule_version_of(scope, script_id, version)
+    v = latest_schedule_version(scope, script_id) if version is None else version  # the row says whether it exists
     meta = scope.one("SELECT script_version, label, calendar, request, cost, lower_bound, optimal, seconds, status, "
                      "shoot_days, created_at FROM {schedule_version} WHERE script_id = $s AND version = $v",
                      {"s": script_id, "v": v})

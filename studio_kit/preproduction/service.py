@@ -16,7 +16,7 @@ from typing import Any
 from ..common.errors import Invalid
 from ..generation import metering
 from ..screenplay.cast import cast_ids_for
-from ..scripts import StoredScript
+from ..scripts import StoredScript, load_analysis
 from ..settings import Settings
 from ..store import ProjectScope
 from . import breakdown_store, budget_store, schedule_store
@@ -60,17 +60,19 @@ def is_tagged(scope: ProjectScope, script_id: str, version: int) -> bool:
                      {"s": script_id, "v": version})[0] > 0
 
 
-def read_breakdown(scope: ProjectScope, stored: StoredScript) -> Breakdown:
+def read_breakdown(scope: ProjectScope, script_id: str, script_version: int,
+                   stored: StoredScript | None = None) -> Breakdown:
     """A version's breakdown without writing anything: the stored tags with edits applied, or, for a
     version never tagged, the offline lexicon's tags computed now (edits applied, a note saying
-    they are not stored yet)."""
-    if is_tagged(scope, stored.script_id, stored.version):
-        return breakdown_store.effective_breakdown(scope, stored.script_id, stored.version)
+    they are not stored yet). The script is parsed only in that second case (``stored`` when the
+    caller has it already)."""
+    if is_tagged(scope, script_id, script_version):
+        return breakdown_store.effective_breakdown(scope, script_id, script_version)
     from .breakdown import apply_edits
 
-    bd = apply_edits(tag_script(stored.analysis, scene_uids=stored.scene_uids),
-                     breakdown_store.edits(scope, stored.script_id))
-    bd.notes = [*bd.notes, f"script {stored.script_id!r} v{stored.version} has no stored breakdown yet: these are "
+    stored = stored or load_analysis(scope, script_id, script_version)
+    bd = apply_edits(tag_script(stored.analysis, scene_uids=stored.scene_uids), breakdown_store.edits(scope, script_id))
+    bd.notes = [*bd.notes, f"script {script_id!r} v{script_version} has no stored breakdown yet: these are "
                            "the offline lexicon's tags, computed for this read (`studio breakdown` stores them)"]
     bd.stored = False
     return bd
@@ -80,7 +82,7 @@ def breakdown_for_planning(scope: ProjectScope, settings: Settings, stored: Stor
     """The breakdown a plan is built on: stored, tagging (and storing) it first when it never was
     and the store is writable."""
     if is_tagged(scope, stored.script_id, stored.version) or scope.store.read_only:
-        return read_breakdown(scope, stored)
+        return read_breakdown(scope, stored.script_id, stored.version, stored)
     return tag_and_save(scope, settings, stored, BreakdownOptions())
 
 

@@ -143,9 +143,9 @@ class WritingOps(CharacterOps):
     @operation("project.read", target="{scene}")
     def shot_list(self, scene: str, *, version: int | None = None, script_id: str | None = None):
         """A scene's stored shot list (by printed number or uid; default the latest version)."""
-        stored = scripts.load(self.scope, script_id)
-        (uid,) = service.scene_uids(stored, [scene])
-        return shots_store.load_shot_list(self.scope, stored.script_id, uid, version)[0]
+        index = scripts.scene_index(self.scope, script_id)
+        (uid,) = service.scene_uids(index, [scene])
+        return shots_store.load_shot_list(self.scope, index.script_id, uid, version)[0]
 
     @operation("project.read")
     def shot_lists(self, script_id: str | None = None) -> pl.DataFrame:
@@ -154,13 +154,13 @@ class WritingOps(CharacterOps):
     @operation("script.write")
     def save_shot_list(self, shot_list, *, note: str = "edited", script_id: str | None = None) -> int:
         """Store an edited shot list (``ShotList.edited(...)``) as its scene's next version."""
-        return service.save_edited_shot_list(self.scope, scripts.load(self.scope, script_id), shot_list, note)
+        return service.save_edited_shot_list(self.scope, scripts.scene_index(self.scope, script_id), shot_list, note)
 
     @operation("project.read")
     def export_shot_lists(self, out: str | Path, scenes: Scenes = None, *, script_id: str | None = None) -> Path:
         """The latest shot lists as CSV or PDF (by the file's suffix)."""
-        stored = scripts.load(self.scope, script_id)
-        return service.export_shot_lists(self.scope, stored, service.scene_uids(stored, scenes), Path(out))
+        index = scripts.scene_index(self.scope, script_id)
+        return service.export_shot_lists(self.scope, index, service.scene_uids(index, scenes), Path(out))
 
     # -- boards and animatics ----------------------------------------------------------------------------
     @operation("generation.submit")
@@ -187,9 +187,9 @@ class WritingOps(CharacterOps):
 
     @operation("project.read")
     def board_frames(self, scene: str | None = None, *, script_id: str | None = None) -> pl.DataFrame:
-        stored = scripts.load(self.scope, script_id)
-        uid = service.scene_uids(stored, [scene])[0] if scene is not None else None
-        return shots_store.frames_frame(self.scope, stored.script_id, uid)
+        index = scripts.scene_index(self.scope, script_id)
+        uid = service.scene_uids(index, [scene])[0] if scene is not None else None
+        return shots_store.frames_frame(self.scope, index.script_id, uid)
 
     @operation("project.read")
     def export_boards(self, out: str | Path, scenes: Scenes = None, *, script_id: str | None = None) -> Path:

@@ -18,7 +18,7 @@ from ..common.files import atomic_path, atomic_write
 from ..generation.base import TextRequest
 from ..preproduction.breakdown import Breakdown
 from ..preproduction.categories import PROPS
-from ..scripts import StoredScript
+from ..scripts import SceneIndex, StoredScript
 from ..store import ProjectScope, artifacts
 from . import animatic, boards, shots_store
 from . import shots as shots_mod
@@ -28,11 +28,11 @@ from .options import AnimaticOptions, ShotListOptions
 Scenes = str | int | Sequence[str | int] | None
 
 
-def scene_uids(stored: StoredScript, scenes: Scenes = None) -> list[str]:
+def scene_uids(stored: StoredScript | SceneIndex, scenes: Scenes = None) -> list[str]:
     """Scene uids from printed numbers (``"3"``, ``"12A"``) or uids; all scenes when None."""
     if scenes is None:
         return list(stored.scene_uids)
-    number_of = {sc.number: uid for sc, uid in zip(stored.analysis.scenes, stored.scene_uids, strict=True)}
+    number_of = dict(zip(stored.numbers, stored.scene_uids, strict=True))
     out = []
     for s in ([scenes] if isinstance(scenes, str | int) else scenes):
         key = str(s)
@@ -46,8 +46,8 @@ def scene_uids(stored: StoredScript, scenes: Scenes = None) -> list[str]:
     return out
 
 
-def _numbers(stored: StoredScript, uids: Sequence[str]) -> list[str]:
-    return [stored.analysis.scenes[stored.scene_uids.index(u)].number for u in uids]
+def _numbers(stored: StoredScript | SceneIndex, uids: Sequence[str]) -> list[str]:
+    return [stored.numbers[stored.scene_uids.index(u)] for u in uids]
 
 
 # -- shot lists -------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def make_shot_lists(scope: ProjectScope, stored: StoredScript, bd: Breakdown, ui
     return run
 
 
-def save_edited_shot_list(scope: ProjectScope, stored: StoredScript, shot_list: shots_mod.ShotList,
+def save_edited_shot_list(scope: ProjectScope, stored: StoredScript | SceneIndex, shot_list: shots_mod.ShotList,
                           note: str) -> int:
     if shot_list.scene_uid not in stored.scene_uids:
         raise Invalid(f"shot list for scene {shot_list.scene_number}: scene uid {shot_list.scene_uid} is not in "
@@ -121,7 +121,7 @@ def save_edited_shot_list(scope: ProjectScope, stored: StoredScript, shot_list: 
     return shots_store.save_shot_lists(scope, stored.script_id, stored.version, [shot_list], note=note)[shot_list.scene_uid]
 
 
-def export_shot_lists(scope: ProjectScope, stored: StoredScript, uids: Sequence[str], out: Path) -> Path:
+def export_shot_lists(scope: ProjectScope, stored: StoredScript | SceneIndex, uids: Sequence[str], out: Path) -> Path:
     """The latest shot lists of these scenes (those that have one) as CSV or PDF, by the suffix."""
     have = shots_store.scenes_with(scope, "shot_list", stored.script_id)
     lists = [shots_store.load_shot_list(scope, stored.script_id, u)[0] for u in uids if u in have]
@@ -134,7 +134,7 @@ def export_shot_lists(scope: ProjectScope, stored: StoredScript, uids: Sequence[
     return atomic_write(out, data)
 
 
-def missing_shot_lists(scope: ProjectScope, stored: StoredScript, uids: Sequence[str]) -> list[str]:
+def missing_shot_lists(scope: ProjectScope, stored: StoredScript | SceneIndex, uids: Sequence[str]) -> list[str]:
     have = shots_store.scenes_with(scope, "shot_list", stored.script_id)
     return [u for u in uids if u not in have]
 
