@@ -14,7 +14,7 @@ import polars as pl
 
 from ..common.clock import utc_now
 from ..common.errors import Invalid, NotFound
-from ..scripts import latest_version
+from ..scripts import latest_version, require_version
 from ..store import Migration, ProjectScope
 from .breakdown import Breakdown, Edit, SceneInfo, Span, Tag, apply_edits, tag_script
 
@@ -45,17 +45,41 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
         scoped=("breakdown_tag", "breakdown_edit"),
     ),
+    Migration(
+        "preproduction_breakdown",
+        2,
+        "which versions were tagged (a version may have no tags at all), backfilled from the tags",
+        """
+        CREATE TABLE breakdown_version (
+            tenant_id VARCHAR NOT NULL, project_id VARCHAR NOT NULL,
+            script_id VARCHAR NOT NULL, version INTEGER NOT NULL,
+            tags INTEGER NOT NULL, saved_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (tenant_id, project_id, script_id, version)
+        );
+        INSERT INTO breakdown_version
+            SELECT tenant_id, project_id, script_id, version, count(*), max(saved_at)
+            FROM breakdown_tag GROUP BY tenant_id, project_id, script_id, version;
+        """,
+        scoped=("breakdown_version",),
+    ),
 )
 
 
 def scene_uids(scope: ProjectScope, script_id: str, version: int | None = None) -> list[str]:
-    """The stable scene ids of a stored version, in script order (what :func:`tag_script` needs)."""
-    v = latest_version(scope, script_id) if version is None else version  # an unknown one finds no scenes
+    """The stable scene ids of a stored version, in script order (what :func:`tag_script` needs); a
+    version without scene headings has none."""
+    v = latest_version(scope, script_id) if version is None else version
     rows = scope.rows("SELECT scene_uid FROM {scene} WHERE script_id = $s AND version = $v ORDER BY ordinal",
                       {"s": script_id, "v": v})
     if not rows:
-        raise NotFound(f"script {script_id!r} has no version {v} in project {scope.project_id!r}; ingest it first")
+        require_version(scope, "script_version", script_id, v, "version", "studio versions")
     return [r[0] for r in rows]
+
+
+def is_tagged(scope: ProjectScope, script_id: str, version: int) -> bool:
+    """Whether the version's breakdown was stored (it may hold no tags at all)."""
+    return scope.one("SELECT 1 FROM {breakdown_version} WHERE script_id = $s AND version = $v",
+                     {"s": script_id, "v": version}) is not None
 
 
 def tag_version(scope: ProjectScope, script_id: str, analysis: Any, version: int | None = None,
@@ -84,6 +108,9 @@ def save_breakdown(scope: ProjectScope, script_id: str, version: int, breakdown:
     } for k, t in enumerate(breakdown.tags)]
     with scope.transaction():
         scope.delete("breakdown_tag", "script_id = $s AND version = $v", {"s": script_id, "v": version})
+        scope.delete("breakdown_version", "script_id = $s AND version = $v", {"s": script_id, "v": version})
+        scope.insert("breakdown_version", [{"script_id": script_id, "version": version, "tags": len(rows),
+                                            "saved_at": now}])
         if rows:
             scope.insert("breakdown_tag", pl.DataFrame(rows, schema_overrides={
                 "element_idx": pl.Int32, "char_start": pl.Int32, "char_end": pl.Int32, "quote": pl.Utf8,
@@ -93,18 +120,16 @@ def save_breakdown(scope: ProjectScope, script_id: str, version: int, breakdown:
 
 def load_breakdown(scope: ProjectScope, script_id: str, version: int | None = None) -> Breakdown:
     """The stored automatic breakdown of a version (latest by default), with its scenes' strip fields."""
-    v = latest_version(scope, script_id) if version is None else version  # an unknown one finds no scenes
+    v = latest_version(scope, script_id) if version is None else version
     scenes = [SceneInfo(uid=r[0], number=r[1], index=r[2], heading=r[3], int_ext=r[4], location=r[5],
                         day_night=r[6], time_of_day=r[7], eighths=r[8], page_start=r[9], synopsis=r[10])
               for r in scope.rows(
                   "SELECT scene_uid, number, ordinal, heading, int_ext, location, day_night, time_of_day, eighths, "
                   "page_start, synopsis FROM {scene} WHERE script_id = $s AND version = $v ORDER BY ordinal",
                   {"s": script_id, "v": v})]
-    if not scenes:
-        raise NotFound(f"script {script_id!r} has no version {v} in project {scope.project_id!r}; ingest it first")
-    saved = scope.one("SELECT count(*) FROM {breakdown_tag} WHERE script_id = $s AND version = $v",
-                      {"s": script_id, "v": v})
-    if not saved or not saved[0]:
+    if not scenes:  # a version without scene headings, or no such version
+        require_version(scope, "script_version", script_id, v, "version", "studio versions")
+    if not is_tagged(scope, script_id, v):
         raise NotFound(f"script {script_id!r} version {v} has no saved breakdown; run the breakdown first")
     tags = []
     for r in scope.rows(

@@ -55,18 +55,13 @@ def tag_and_save(scope: ProjectScope, settings: Settings, stored: StoredScript,
     return bd
 
 
-def is_tagged(scope: ProjectScope, script_id: str, version: int) -> bool:
-    return scope.one("SELECT count(*) FROM {breakdown_tag} WHERE script_id = $s AND version = $v",
-                     {"s": script_id, "v": version})[0] > 0
-
-
 def read_breakdown(scope: ProjectScope, script_id: str, script_version: int,
                    stored: StoredScript | None = None) -> Breakdown:
     """A version's breakdown without writing anything: the stored tags with edits applied, or, for a
     version never tagged, the offline lexicon's tags computed now (edits applied, a note saying
     they are not stored yet). The script is parsed only in that second case (``stored`` when the
     caller has it already)."""
-    if is_tagged(scope, script_id, script_version):
+    if breakdown_store.is_tagged(scope, script_id, script_version):
         return breakdown_store.effective_breakdown(scope, script_id, script_version)
     from .breakdown import apply_edits
 
@@ -81,7 +76,7 @@ def read_breakdown(scope: ProjectScope, script_id: str, script_version: int,
 def breakdown_for_planning(scope: ProjectScope, settings: Settings, stored: StoredScript) -> Breakdown:
     """The breakdown a plan is built on: stored, tagging (and storing) it first when it never was
     and the store is writable."""
-    if is_tagged(scope, stored.script_id, stored.version) or scope.store.read_only:
+    if breakdown_store.is_tagged(scope, stored.script_id, stored.version) or scope.store.read_only:
         return read_breakdown(scope, stored.script_id, stored.version, stored)
     return tag_and_save(scope, settings, stored, BreakdownOptions())
 
@@ -94,6 +89,9 @@ def schedule_request(scope: ProjectScope, settings: Settings, stored: StoredScri
     """Strips from the breakdown's cast (cast numbers kept across versions, billing order from the
     script), each actor's day rate (the project's own or the rate card), and the options."""
     sc = stored.analysis.scenes
+    if not sc:
+        raise Invalid(f"script {stored.script_id!r} v{stored.version} has no scenes to schedule (no scene headings "
+                      "such as `INT. KITCHEN - DAY`); add them and ingest it again")
     cast_of: dict[str, list[str]] = {u: [] for u in stored.scene_uids}
     for t in bd.tags:
         if t.category_id == CAST and t.name not in cast_of.setdefault(t.scene_uid, []):
@@ -245,6 +243,6 @@ def script_title(scope: ProjectScope, script_id: str) -> str:
     return row[0] if row else script_id
 
 
-__all__ = ["background_by_day", "breakdown_for_planning", "budget_inputs", "constrain", "dood", "is_tagged",
+__all__ = ["background_by_day", "breakdown_for_planning", "budget_inputs", "constrain", "dood",
            "plan_budget", "plan_schedule", "read_breakdown", "save_budget", "schedule_request", "schedule_weights",
            "script_title", "set_budget_overrides", "tag_and_save"]
