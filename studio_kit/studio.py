@@ -59,8 +59,6 @@ class Studio(WritingOps, PreproductionOps, ManagementOps, PlatformOps):
         # Only an admin's Studio creates a missing project; anyone else gets the scope's clear error.
         creates = not store.read_only and self.user.is_admin and self.user.tenant_id == tenant
         self.scope: ProjectScope = store.ensure_project(tenant, project) if creates else store.scope(tenant, project)
-        self._runner_instance = None
-        self._embedder_instance = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, project: str | None = None, tenant: str | None = None,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Self
+from dataclasses import dataclass
 
 from ..common.errors import Invalid
+from ..common.options import Options
 
 SEED_POLICIES = ("fixed", "per_shot")
 
 
 @dataclass(frozen=True, kw_only=True)
-class LockOptions:
+class LockOptions(Options):
     """How a character's identity is locked."""
 
     #: the seed every image of the character uses (None: derived from the character id)
@@ -26,9 +26,6 @@ class LockOptions:
             raise Invalid(f"seed_policy {self.seed_policy!r}: use one of {', '.join(SEED_POLICIES)}")
         if self.threshold is not None and not -1.0 <= self.threshold <= 1.0:
             raise Invalid(f"threshold must be a similarity in [-1, 1], got {self.threshold}")
-
-    def replace(self, **changes: object) -> Self:
-        return replace(self, **changes)
 
 
 __all__ = ["SEED_POLICIES", "LockOptions"]

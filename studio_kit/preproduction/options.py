@@ -7,17 +7,18 @@ keeps the rest; ``options.replace(...)`` derives another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Self
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..common.errors import Invalid
+from ..common.options import Options
 
 if TYPE_CHECKING:  # the options only name the type; schedule.py reads its defaults from here
     from .schedule import Weights
 
 
 @dataclass(frozen=True, kw_only=True)
-class BreakdownOptions:
+class BreakdownOptions(Options):
     """How a script version is tagged."""
 
     #: sentence embeddings (bundled MiniLM) for words the lexicon lacks
@@ -36,12 +37,9 @@ class BreakdownOptions:
         if self.llm_timeout_s <= 0:
             raise Invalid(f"llm_timeout_s must be > 0, got {self.llm_timeout_s}")
 
-    def replace(self, **changes: object) -> Self:
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True, kw_only=True)
-class ScheduleOptions:
+class ScheduleOptions(Options):
     """How a shooting schedule is planned."""
 
     #: page eighths the unit shoots in a day (40 = 5 pages, feature pace); None: no page cap
@@ -71,12 +69,9 @@ class ScheduleOptions:
         if not self.weekdays or any(d not in range(7) for d in self.weekdays):
             raise Invalid(f"weekdays must be 0 (Monday) .. 6 (Sunday), got {self.weekdays}")
 
-    def replace(self, **changes: object) -> Self:
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True, kw_only=True)
-class BudgetOptions:
+class BudgetOptions(Options):
     """How a budget is priced from a schedule."""
 
     prep_weeks: float = 4.0
@@ -89,9 +84,6 @@ class BudgetOptions:
         for name in ("prep_weeks", "wrap_weeks", "contingency_pct", "overhead_pct", "bond_pct"):
             if getattr(self, name) < 0:
                 raise Invalid(f"{name} must be >= 0, got {getattr(self, name)}")
-
-    def replace(self, **changes: object) -> Self:
-        return replace(self, **changes)
 
 
 __all__ = ["BreakdownOptions", "BudgetOptions", "ScheduleOptions"]

@@ -3,10 +3,10 @@ dashboard read them here, so each is written once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Self
+from dataclasses import dataclass
 
 from ..common.errors import Invalid
+from ..common.options import Options
 
 SHOT_LIST_MODES = ("rules", "llm")
 DEVELOP_MODES = ("structured", "template")
@@ -20,7 +20,7 @@ def _frame_size(size: tuple[int, int], what: str, multiple: int) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ShotListOptions:
+class ShotListOptions(Options):
     """How shot lists are made."""
 
     #: "rules": the coverage rules over the scene's content; "llm": the profile's text model
@@ -30,12 +30,9 @@ class ShotListOptions:
         if self.mode not in SHOT_LIST_MODES:
             raise Invalid(f"mode {self.mode!r}: use 'rules' or 'llm'")
 
-    def replace(self, **changes: object) -> Self:
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True, kw_only=True)
-class BoardOptions:
+class BoardOptions(Options):
     """How storyboard frames are drawn."""
 
     #: frame width x height in pixels (multiples of 8 for the image backends; 1024x576 for SDXL)
@@ -44,12 +41,9 @@ class BoardOptions:
     def __post_init__(self) -> None:
         _frame_size(self.size, "board frame", 8)
 
-    def replace(self, **changes: object) -> Self:
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True, kw_only=True)
-class AnimaticOptions:
+class AnimaticOptions(Options):
     """How an animatic is rendered."""
 
     fps: int = 24
@@ -65,12 +59,9 @@ class AnimaticOptions:
         if self.gap_s < 0 or self.pad_s < 0:
             raise Invalid("gap_s and pad_s must be >= 0 seconds")
 
-    def replace(self, **changes: object) -> Self:
-        return replace(self, **changes)
-
 
 @dataclass(frozen=True, kw_only=True)
-class DevelopOptions:
+class DevelopOptions(Options):
     """How a development run writes (logline -> beats -> outline -> scenes -> dialogue)."""
 
     #: target length in pages of a new run's script
@@ -89,9 +80,6 @@ class DevelopOptions:
             raise Invalid(f"target_pages must be at least 1, got {self.target_pages}")
         if self.max_attempts < 1:
             raise Invalid(f"max_attempts must be at least 1, got {self.max_attempts}")
-
-    def replace(self, **changes: object) -> Self:
-        return replace(self, **changes)
 
 
 __all__ = ["AnimaticOptions", "BoardOptions", "DevelopOptions", "ShotListOptions"]
